@@ -1,0 +1,361 @@
+package io.warren.broker;
+
+import io.netty.util.collection.LongObjectHashMap;
+import io.netty.util.concurrent.EventExecutor;
+import io.warren.protocol.AmqpException;
+import io.warren.protocol.ReplyCode;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * RabbitMQ's classic queue: FIFO, in memory, owned by one queue thread. Requeued messages go back
+ * to their original place (they are served before anything published after them). Dispatch picks
+ * the highest-priority consumer with credit, round robin among equals, and hands each channel one
+ * batch per round.
+ */
+public final class ClassicQueue implements Queue {
+    /** Deliveries per dispatch round before yielding the thread to other queues. */
+    private static final int ROUND_LIMIT = 256;
+
+    private final String vhost;
+    private final String name;
+    private final boolean durable;
+    private final boolean exclusive;
+    private final boolean autoDelete;
+    private final Map<String, Object> arguments;
+    private final Object owner;
+    private final EventExecutor executor;
+    private final Consumer<ClassicQueue> onDeleted;
+
+    // Queue thread only from here on.
+    private final ArrayDeque<Entry> ready = new ArrayDeque<>();
+    private final TreeMap<Long, Entry> requeued = new TreeMap<>();
+    private final LongObjectHashMap<Entry> unacked = new LongObjectHashMap<>();
+    private final List<QueueConsumer> consumers = new ArrayList<>();
+    private final IdentityHashMap<ConsumerChannel, List<Delivery>> batches = new IdentityHashMap<>();
+    private long nextId;
+    private int roundRobin;
+    private boolean hadConsumer;
+    private boolean dispatchScheduled;
+    private volatile boolean deleted;
+
+    /** One message in the queue: its number in publish order, and whether it was delivered before. */
+    private static final class Entry {
+        final long id;
+        final Message message;
+        boolean redelivered;
+
+        Entry(long id, Message message) {
+            this.id = id;
+            this.message = message;
+        }
+    }
+
+    public ClassicQueue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
+                        Map<String, Object> arguments, Object owner, EventExecutor executor,
+                        Consumer<ClassicQueue> onDeleted) {
+        this.vhost = vhost;
+        this.name = name;
+        this.durable = durable;
+        this.exclusive = exclusive;
+        this.autoDelete = autoDelete;
+        this.arguments = arguments == null ? Map.of() : arguments;
+        this.owner = owner;
+        this.executor = executor;
+        this.onDeleted = onDeleted;
+    }
+
+    @Override public String name() { return name; }
+    @Override public String vhost() { return vhost; }
+    @Override public boolean durable() { return durable; }
+    @Override public boolean exclusive() { return exclusive; }
+    @Override public boolean autoDelete() { return autoDelete; }
+    @Override public Map<String, Object> arguments() { return arguments; }
+    @Override public Object owner() { return owner; }
+    @Override public EventExecutor executor() { return executor; }
+    @Override public boolean isDeleted() { return deleted; }
+
+    @Override
+    public void enqueue(List<Message> messages) {
+        executor.execute(() -> {
+            if (deleted) {
+                messages.forEach(Message::release);
+                return;
+            }
+            for (Message m : messages) {
+                ready.add(new Entry(nextId++, m));
+            }
+            dispatch();
+        });
+    }
+
+    @Override
+    public void counts(EventExecutor replyTo, Consumer<long[]> reply) {
+        executor.execute(() -> {
+            long[] counts = {readyCount(), activeConsumers()};
+            replyTo.execute(() -> reply.accept(counts));
+        });
+    }
+
+    @Override
+    public void consume(QueueConsumer consumer, EventExecutor replyTo, Consumer<RuntimeException> reply) {
+        executor.execute(() -> {
+            RuntimeException error = null;
+            if (deleted) {
+                error = new AmqpException(ReplyCode.NOT_FOUND, "no queue '" + name + "' in vhost '" + vhost + "'");
+            } else if (!consumers.isEmpty() && (consumer.exclusive() || consumers.get(0).exclusive())) {
+                error = new AmqpException(ReplyCode.ACCESS_REFUSED,
+                        "queue '" + name + "' in vhost '" + vhost + "' in exclusive use");
+            } else {
+                consumers.add(consumer);
+                hadConsumer = true;
+            }
+            RuntimeException result = error;
+            replyTo.execute(() -> reply.accept(result));
+            if (error == null) {
+                dispatch();
+            }
+        });
+    }
+
+    @Override
+    public void cancel(QueueConsumer consumer, EventExecutor replyTo, Runnable done) {
+        executor.execute(() -> {
+            removeConsumer(consumer);
+            if (replyTo != null) {
+                replyTo.execute(done);
+            }
+            deleteIfUnused();
+        });
+    }
+
+    private void removeConsumer(QueueConsumer consumer) {
+        consumer.cancelled = true;
+        consumers.remove(consumer);
+    }
+
+    private void deleteIfUnused() {
+        if (autoDelete && hadConsumer && consumers.isEmpty() && !deleted) {
+            deleteNow();
+        }
+    }
+
+    @Override
+    public void get(ConsumerChannel channel, boolean noAck, EventExecutor replyTo, Consumer<Delivery> reply) {
+        executor.execute(() -> {
+            Entry e = deleted ? null : poll();
+            Delivery delivery = null;
+            if (e != null) {
+                if (!noAck) {
+                    unacked.put(e.id, e);
+                }
+                delivery = new Delivery(this, null, e.message, e.id, e.redelivered, (int) Math.min(Integer.MAX_VALUE, readyCount()));
+                e.redelivered = true;
+            }
+            Delivery result = delivery;
+            replyTo.execute(() -> reply.accept(result));
+        });
+    }
+
+    @Override
+    public void ack(QueueConsumer consumer, long[] ids, int count) {
+        executor.execute(() -> {
+            for (int i = 0; i < count; i++) {
+                Entry e = unacked.remove(ids[i]);
+                if (e != null) {
+                    e.message.release();
+                    if (consumer != null) {
+                        consumer.unacked--;
+                    }
+                }
+            }
+            dispatch();
+        });
+    }
+
+    @Override
+    public void reject(QueueConsumer consumer, long[] ids, int count, boolean requeue) {
+        executor.execute(() -> {
+            for (int i = 0; i < count; i++) {
+                Entry e = unacked.remove(ids[i]);
+                if (e == null) {
+                    continue;
+                }
+                if (consumer != null) {
+                    consumer.unacked--;
+                }
+                if (requeue && !deleted) {
+                    e.redelivered = true;
+                    requeued.put(e.id, e);
+                } else {
+                    e.message.release();
+                }
+            }
+            dispatch();
+        });
+    }
+
+    @Override
+    public void purge(EventExecutor replyTo, Consumer<Long> reply) {
+        executor.execute(() -> {
+            long count = dropReady();
+            replyTo.execute(() -> reply.accept(count));
+        });
+    }
+
+    @Override
+    public void delete(boolean ifUnused, boolean ifEmpty, EventExecutor replyTo, Consumer<Object> reply) {
+        executor.execute(() -> {
+            Object result;
+            if (ifUnused && !consumers.isEmpty()) {
+                result = new AmqpException(ReplyCode.PRECONDITION_FAILED,
+                        "queue '" + name + "' in vhost '" + vhost + "' in use");
+            } else if (ifEmpty && readyCount() > 0) {
+                result = new AmqpException(ReplyCode.PRECONDITION_FAILED,
+                        "queue '" + name + "' in vhost '" + vhost + "' is not empty");
+            } else {
+                result = deleted ? 0L : deleteNow();
+            }
+            replyTo.execute(() -> reply.accept(result));
+        });
+    }
+
+    private long deleteNow() {
+        deleted = true;
+        for (QueueConsumer c : consumers) {
+            c.cancelled = true;
+            c.channel().executor().execute(() -> c.channel().consumerCancelledByServer(c));
+        }
+        consumers.clear();
+        long count = dropReady();
+        onDeleted.accept(this);
+        return count;
+    }
+
+    private long dropReady() {
+        long count = readyCount();
+        for (Entry e : requeued.values()) {
+            e.message.release();
+        }
+        requeued.clear();
+        for (Entry e; (e = ready.poll()) != null; ) {
+            e.message.release();
+        }
+        return count;
+    }
+
+    @Override
+    public void wakeUp() {
+        executor.execute(this::dispatch);
+    }
+
+    private long readyCount() {
+        return ready.size() + requeued.size();
+    }
+
+    private int activeConsumers() {
+        return consumers.size();
+    }
+
+    private Entry poll() {
+        if (!requeued.isEmpty()) {
+            return requeued.pollFirstEntry().getValue();
+        }
+        return ready.poll();
+    }
+
+    /** Hands ready messages to consumers with credit, one batch per channel, then yields. */
+    private void dispatch() {
+        dispatchScheduled = false;
+        if (deleted || consumers.isEmpty() || readyCount() == 0) {
+            return;
+        }
+        int delivered = 0;
+        while (delivered < ROUND_LIMIT && readyCount() > 0) {
+            QueueConsumer c = pickConsumer();
+            if (c == null) {
+                break;
+            }
+            Entry e = poll();
+            if (!c.noAck()) {
+                unacked.put(e.id, e);
+                c.unacked++;
+            }
+            batches.computeIfAbsent(c.channel(), k -> new ArrayList<>())
+                    .add(new Delivery(this, c, e.message, e.id, e.redelivered, 0));
+            e.redelivered = true;
+            delivered++;
+        }
+        for (Map.Entry<ConsumerChannel, List<Delivery>> b : batches.entrySet()) {
+            ConsumerChannel channel = b.getKey();
+            List<Delivery> batch = b.getValue();
+            channel.executor().execute(() -> channel.deliver(batch));
+        }
+        batches.clear();
+        if (delivered == ROUND_LIMIT && readyCount() > 0 && !dispatchScheduled) {
+            dispatchScheduled = true;
+            executor.execute(this::dispatch);
+        }
+    }
+
+    /**
+     * The next consumer to deliver to: the highest priority among those with credit, round robin
+     * among equals. Takes one unit of the channel's shared prefetch when it has one.
+     */
+    private QueueConsumer pickConsumer() {
+        int n = consumers.size();
+        QueueConsumer best = null;
+        int bestIndex = -1;
+        for (int i = 0; i < n; i++) {
+            int index = (roundRobin + i) % n;
+            QueueConsumer c = consumers.get(index);
+            if ((best == null || c.priority() > best.priority()) && c.hasCredit() && c.channel().canReceive()) {
+                if (!c.noAck() && !c.channel().tryTakeChannelCredit()) {
+                    continue;
+                }
+                if (best != null && !best.noAck()) {
+                    best.channel().returnChannelCredit();
+                }
+                best = c;
+                bestIndex = index;
+            }
+        }
+        if (best != null) {
+            roundRobin = bestIndex + 1;
+        }
+        return best;
+    }
+
+    /** The channel closed: its consumers go, and its unacked messages come back as redelivered. */
+    public void channelClosed(List<QueueConsumer> channelConsumers, long[] unackedIds, int count) {
+        executor.execute(() -> {
+            for (QueueConsumer c : channelConsumers) {
+                removeConsumer(c);
+            }
+            for (int i = 0; i < count; i++) {
+                Entry e = unacked.remove(unackedIds[i]);
+                if (e == null) {
+                    continue;
+                }
+                if (deleted) {
+                    e.message.release();
+                } else {
+                    e.redelivered = true;
+                    requeued.put(e.id, e);
+                }
+            }
+            deleteIfUnused();
+            dispatch();
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "queue '" + name + "' in vhost '" + vhost + "'";
+    }
+}

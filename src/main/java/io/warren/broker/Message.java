@@ -1,0 +1,49 @@
+package io.warren.broker;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCounted;
+import io.warren.protocol.ContentHeader;
+
+/**
+ * One published message: where it was published to, its content header (raw properties) and its
+ * body. Immutable after publish and shared by every queue it was routed to: each queue holds one
+ * reference (reference counts are atomic, so queues on different threads may release it). The body
+ * is the publisher's frame payload(s), never copied for large bodies.
+ */
+public final class Message extends AbstractReferenceCounted {
+    private final String exchange;
+    private final String routingKey;
+    private final ContentHeader header;
+    private final ByteBuf body;
+
+    public Message(String exchange, String routingKey, ContentHeader header, ByteBuf body) {
+        this.exchange = exchange;
+        this.routingKey = routingKey;
+        this.header = header;
+        this.body = body;
+    }
+
+    public String exchange() { return exchange; }
+    public String routingKey() { return routingKey; }
+    public ContentHeader header() { return header; }
+    /** The body; read it with index-based or duplicate access, never move its reader index. */
+    public ByteBuf body() { return body; }
+    public int bodySize() { return body.readableBytes(); }
+
+    /** The same content under a new header (e.g. a rewritten reply-to); shares the body. */
+    public Message withHeader(ContentHeader newHeader) {
+        return new Message(exchange, routingKey, newHeader, body.retain());
+    }
+
+    @Override
+    protected void deallocate() {
+        header.release();
+        body.release();
+    }
+
+    @Override
+    public ReferenceCounted touch(Object hint) {
+        return this;
+    }
+}

@@ -1,0 +1,61 @@
+package io.warren.broker;
+
+import io.netty.util.concurrent.EventExecutor;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A queue as the rest of the broker sees it. Each queue is an actor: its state is owned by one
+ * queue thread ({@link #executor()}), and every method here may be called from any thread. Methods
+ * with a reply hand it to a callback that runs on the caller's executor, in the order the calls
+ * were made from that executor.
+ */
+public sealed interface Queue extends Destination permits ClassicQueue {
+    String vhost();
+    boolean durable();
+    boolean exclusive();
+    boolean autoDelete();
+    Map<String, Object> arguments();
+
+    /** The connection that declared an exclusive queue (null otherwise). */
+    Object owner();
+
+    EventExecutor executor();
+
+    /** Appends published messages, taking over one reference to each. */
+    void enqueue(List<Message> messages);
+
+    /** Ready message count and consumer count, for queue.declare-ok. */
+    void counts(EventExecutor replyTo, Consumer<long[]> reply);
+
+    /** Adds a consumer; the reply is null on success or the error to raise on the channel. */
+    void consume(QueueConsumer consumer, EventExecutor replyTo, Consumer<RuntimeException> reply);
+
+    /** Removes a consumer; its unacked messages stay with the channel until acked or the channel closes. */
+    void cancel(QueueConsumer consumer, EventExecutor replyTo, Runnable done);
+
+    /** basic.get: one message or null when empty. */
+    void get(ConsumerChannel channel, boolean noAck, EventExecutor replyTo, Consumer<Delivery> reply);
+
+    /** Acknowledges delivered messages by the queue's own ids. */
+    void ack(QueueConsumer consumer, long[] ids, int count);
+
+    /** Returns delivered messages: back to the queue (redelivered) or, without requeue, drops them. */
+    void reject(QueueConsumer consumer, long[] ids, int count, boolean requeue);
+
+    /** Drops every ready message; the reply is the count. */
+    void purge(EventExecutor replyTo, Consumer<Long> reply);
+
+    /**
+     * Deletes the queue unless a condition fails. The reply is the number of ready messages dropped,
+     * or an exception (406) when if-unused or if-empty does not hold.
+     */
+    void delete(boolean ifUnused, boolean ifEmpty, EventExecutor replyTo, Consumer<Object> reply);
+
+    /** Asks the queue to try delivering again (a channel became writable or got credit back). */
+    void wakeUp();
+
+    /** True once deleted; a deleted queue drops what is published to it. */
+    boolean isDeleted();
+}

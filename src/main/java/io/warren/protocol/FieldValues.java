@@ -1,0 +1,85 @@
+package io.warren.protocol;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Java types for the field-table values that have no exact Java counterpart, so that a table read
+ * off the wire writes back with the same type letters. The rest map directly: 't' Boolean, 'b' Byte,
+ * 's' Short, 'I' Integer, 'l' Long, 'f' Float, 'd' Double, 'D' BigDecimal, 'A' List, 'F' Map,
+ * 'V' null, 'x' byte[].
+ */
+public final class FieldValues {
+    private FieldValues() {
+    }
+
+    /** 'B': unsigned 8-bit. */
+    public record UByte(int value) {
+    }
+
+    /** 'u': unsigned 16-bit. */
+    public record UShort(int value) {
+    }
+
+    /** 'i': unsigned 32-bit. */
+    public record UInt(long value) {
+    }
+
+    /** 'T': seconds since the epoch. */
+    public record Timestamp(long epochSeconds) {
+    }
+
+    /** 'S': a long string as bytes (not always valid UTF-8 on the wire); toString decodes UTF-8. */
+    public record LongString(byte[] bytes) {
+        public static LongString of(String s) {
+            return new LongString(s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public String toString() {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LongString other && Arrays.equals(bytes, other.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+    }
+
+    /** A string value, whether sent as 'S' or set by the broker as a String; null otherwise. */
+    public static String string(Object value) {
+        if (value instanceof String s) {
+            return s;
+        }
+        if (value instanceof LongString ls) {
+            return ls.toString();
+        }
+        return null;
+    }
+
+    /** An integral value of any width, or null when the value is not a whole number. */
+    public static Long integer(Object value) {
+        if (value instanceof Byte || value instanceof Short || value instanceof Integer || value instanceof Long) {
+            return ((Number) value).longValue();
+        }
+        if (value instanceof UByte v) {
+            return (long) v.value();
+        }
+        if (value instanceof UShort v) {
+            return (long) v.value();
+        }
+        if (value instanceof UInt v) {
+            return v.value();
+        }
+        if (value instanceof BigDecimal d && d.scale() == 0) {
+            return d.longValue();
+        }
+        return null;
+    }
+}
