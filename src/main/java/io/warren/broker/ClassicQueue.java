@@ -331,7 +331,7 @@ public final class ClassicQueue implements Queue {
         return best;
     }
 
-    /** The channel closed: its consumers go, and its unacked messages come back as redelivered. */
+    @Override
     public void channelClosed(List<QueueConsumer> channelConsumers, long[] unackedIds, int count) {
         executor.execute(() -> {
             for (QueueConsumer c : channelConsumers) {

@@ -37,6 +37,12 @@ public final class Message extends AbstractReferenceCounted {
     }
 
     @Override
+    public Message retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
     protected void deallocate() {
         header.release();
         body.release();

@@ -53,6 +53,9 @@ public sealed interface Queue extends Destination permits ClassicQueue {
      */
     void delete(boolean ifUnused, boolean ifEmpty, EventExecutor replyTo, Consumer<Object> reply);
 
+    /** The channel closed: its consumers go, and its unacked messages come back as redelivered. */
+    void channelClosed(List<QueueConsumer> channelConsumers, long[] unackedIds, int count);
+
     /** Asks the queue to try delivering again (a channel became writable or got credit back). */
     void wakeUp();
 

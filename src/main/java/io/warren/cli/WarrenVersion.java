@@ -6,22 +6,22 @@ import java.util.Properties;
 import picocli.CommandLine.IVersionProvider;
 
 /**
- * Warren's version as Maven built it. Read from the pom.properties that the jar plugin puts into
- * every jar, so the version lives in pom.xml only; running from classes (IDE, tests) says "dev".
+ * Warren's version as Maven built it: a resource filtered from pom.xml, so the version lives in the
+ * pom only. Always dotted numbers, as clients expect of a broker's "version" property.
  */
 public final class WarrenVersion implements IVersionProvider {
-    private static final String POM_PROPERTIES = "/META-INF/maven/io.warren/warren/pom.properties";
+    private static final String VERSION_PROPERTIES = "/io/warren/version.properties";
 
     public static String get() {
-        try (InputStream in = WarrenVersion.class.getResourceAsStream(POM_PROPERTIES)) {
+        try (InputStream in = WarrenVersion.class.getResourceAsStream(VERSION_PROPERTIES)) {
             if (in == null) {
-                return "dev";
+                return "0.0.0";
             }
             Properties pom = new Properties();
             pom.load(in);
-            return pom.getProperty("version", "dev");
+            return pom.getProperty("version", "0.0.0");
         } catch (IOException e) {
-            return "dev";
+            return "0.0.0";
         }
     }
 

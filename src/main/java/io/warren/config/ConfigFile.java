@@ -3,6 +3,7 @@ package io.warren.config;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -23,8 +24,10 @@ import java.util.regex.Pattern;
  *
  * The syntax follows RabbitMQ's parser (cuttlefish): one {@code key = value} per line, keys are
  * dot-separated words of letters, digits, {@code _} and {@code -} (a literal dot is written
- * {@code \.}), the value is the rest of the line up to a {@code #}, with blanks trimmed; a later
- * line for the same key wins. Which keys mean what is {@link ConfigKeys}'s job.
+ * {@code \.}), the value is the rest of the line up to a {@code #}, with blanks trimmed, or the text
+ * between single quotes ({@code default_pass = 'pa#ss'}, which keeps a {@code #}; the quoted text
+ * cannot itself hold a {@code '}); a later line for the same key wins. {@code include} lines are not
+ * supported. Which keys mean what is {@link ConfigKeys}'s job.
  */
 public final class ConfigFile {
     private static final String WORD = "(?:\\\\\\.|[A-Za-z0-9_-])+";
@@ -48,6 +51,9 @@ public final class ConfigFile {
             throw new ConfigException("config file " + file + " does not exist");
         } catch (CharacterCodingException e) {
             throw new ConfigException("config file " + file + " is not valid UTF-8 text");
+        } catch (AccessDeniedException e) {
+            // Its message is only the file name.
+            throw new ConfigException("cannot read config file " + file + ": permission denied");
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
         }
@@ -57,6 +63,10 @@ public final class ConfigFile {
     /** Parses config text; {@code source} names it in error messages. */
     public static ConfigFile parse(String source, String text) throws ConfigException {
         List<ConfigSetting> settings = new ArrayList<>();
+        // Editors on Windows may start a UTF-8 file with a byte order mark; it is not part of the first key.
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             ConfigSetting setting = parseLine(source, i + 1, lines[i]);
@@ -82,16 +92,20 @@ public final class ConfigFile {
 
     /** Returns the setting on this line, or null for a blank or comment line. */
     private static ConfigSetting parseLine(String source, int lineNumber, String raw) throws ConfigException {
-        String line = stripComment(raw).strip();
-        if (line.isEmpty()) {
+        String line = raw.strip();
+        if (line.isEmpty() || line.startsWith("#")) {
             return null;
         }
         int eq = line.indexOf('=');
-        if (eq < 0) {
-            throw malformed(source, lineNumber, "expected \"key = value\", got \"" + line + "\"");
+        int hash = line.indexOf('#');
+        if (eq < 0 || (hash >= 0 && hash < eq)) {
+            String text = stripComment(line).strip();
+            if (text.startsWith("include ") || text.startsWith("include\t")) {
+                throw malformed(source, lineNumber, "include is not supported; put the settings in this file");
+            }
+            throw malformed(source, lineNumber, "expected \"key = value\", got \"" + text + "\"");
         }
         String key = line.substring(0, eq).strip();
-        String value = line.substring(eq + 1).strip();
         if (key.isEmpty()) {
             throw malformed(source, lineNumber, "no key before '='");
         }
@@ -99,6 +113,7 @@ public final class ConfigFile {
             throw malformed(source, lineNumber, "\"" + key
                     + "\" is not a valid key (dot-separated words of letters, digits, '_' and '-')");
         }
+        String value = value(source, lineNumber, line.substring(eq + 1).strip());
         if (value.isEmpty()) {
             throw malformed(source, lineNumber, "no value for " + key);
         }
@@ -106,7 +121,27 @@ public final class ConfigFile {
         return new ConfigSetting(source, lineNumber, key, words, value);
     }
 
-    /** RabbitMQ's parser ends a value at the first '#', wherever it is; so do we. */
+    /**
+     * The value from what follows the '=' (already stripped). As in cuttlefish, a value that opens a
+     * single quote and closes it is the text between the quotes, '#' included, and only blanks or a
+     * comment may follow; one that never closes its quote is an ordinary value, quote and all.
+     */
+    private static String value(String source, int lineNumber, String afterEq) throws ConfigException {
+        if (afterEq.startsWith("'")) {
+            int close = afterEq.indexOf('\'', 1);
+            if (close > 0) {
+                String rest = afterEq.substring(close + 1).strip();
+                if (!rest.isEmpty() && !rest.startsWith("#")) {
+                    throw malformed(source, lineNumber, "unexpected \"" + stripComment(rest).strip()
+                            + "\" after the quoted value (a quoted value cannot contain a ')");
+                }
+                return afterEq.substring(1, close);
+            }
+        }
+        return stripComment(afterEq).strip();
+    }
+
+    /** RabbitMQ's parser ends an unquoted value at the first '#', wherever it is; so do we. */
     private static String stripComment(String line) {
         int hash = line.indexOf('#');
         return hash < 0 ? line : line.substring(0, hash);

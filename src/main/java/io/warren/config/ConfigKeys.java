@@ -23,10 +23,13 @@ final class ConfigKeys {
     private final List<String> warnings;
     /** The listeners.tcp.* line that set the listener; Warren binds one address so far. */
     private ConfigSetting listener;
+    /** The bind address before this file; a listener given as a bare port binds there. */
+    private final String bindAddressBefore;
 
     ConfigKeys(BrokerConfig config, List<String> warnings) {
         this.config = config;
         this.warnings = warnings;
+        this.bindAddressBefore = config.bindAddress();
     }
 
     void apply(ConfigSetting s) throws ConfigException {
@@ -59,9 +62,13 @@ final class ConfigKeys {
         }
     }
 
-    /** {@code listeners.tcp.NAME = PORT} or {@code = IP:PORT} ({@code ::1:5672} and {@code [::1]:5672} for IPv6). */
+    /**
+     * {@code listeners.tcp.NAME = PORT} or {@code = IP:PORT} ({@code ::1:5672} and {@code [::1]:5672} for
+     * IPv6). A later line for the same NAME replaces the earlier one, as for every key; a second NAME
+     * is ignored with a warning.
+     */
     private void tcpListener(ConfigSetting s) throws ConfigException {
-        if (listener != null) {
+        if (listener != null && !listener.key().equals(s.key())) {
             warnings.add(s.where() + ": " + s.key() + " is ignored: Warren listens on one address so far, "
                     + "the one from " + listener.key() + " (" + listener.where() + ")");
             return;
@@ -81,9 +88,7 @@ final class ConfigKeys {
             throw s.problem("port must be from 0 to 65535, got " + portNumber);
         }
         config.amqpPort((int) portNumber);
-        if (host != null) {
-            config.bindAddress(host);
-        }
+        config.bindAddress(host != null ? host : bindAddressBefore);
         listener = s;
     }
 

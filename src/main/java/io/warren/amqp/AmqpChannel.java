@@ -1,0 +1,967 @@
+package io.warren.amqp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import io.warren.broker.ConsumerChannel;
+import io.warren.broker.Delivery;
+import io.warren.broker.Exchange;
+import io.warren.broker.Message;
+import io.warren.broker.Queue;
+import io.warren.broker.QueueConsumer;
+import io.warren.broker.RouteResult;
+import io.warren.broker.VirtualHost;
+import io.warren.protocol.AmqpException;
+import io.warren.protocol.ContentHeader;
+import io.warren.protocol.FieldValues;
+import io.warren.protocol.Frame;
+import io.warren.protocol.Method;
+import io.warren.protocol.MethodCodec;
+import io.warren.protocol.MethodFrame;
+import io.warren.protocol.Properties;
+import io.warren.protocol.ReplyCode;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One AMQP channel: the channel-level methods, content assembly, publishing, consumers, acks,
+ * confirms and transactions. Runs on its connection's event loop. Methods that need a queue's
+ * answer (declare-ok counts, consume, get, purge, delete) suspend the channel: later frames for it
+ * wait, in order, until the answer comes back, so replies keep the order of requests.
+ */
+final class AmqpChannel implements ConsumerChannel {
+    static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+    private static final String DIRECT_REPLY_PREFIX = DIRECT_REPLY_TO + ".";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final AmqpConnection connection;
+    private final int id;
+    private final VirtualHost vhost;
+    private final RouteResult routeResult = new RouteResult();
+
+    // Content being assembled: a basic.publish, then its header, then body frames.
+    private MethodFrame publishing;
+    private Exchange publishExchange;
+    private ContentHeader contentHeader;
+    private ByteBuf body;
+    private long bodyRemaining;
+
+    /** Routed messages per queue, handed to the queues once per read batch. */
+    private final Map<Queue, List<Message>> pendingByQueue = new IdentityHashMap<>();
+    private boolean dirty;
+
+    private final Map<String, QueueConsumer> consumers = new LinkedHashMap<>();
+    private final UnackedDeliveries unacked = new UnackedDeliveries();
+    private final AckGroups ackGroups = new AckGroups();
+    private long deliveryTag;
+    private int consumerPrefetch;
+    private volatile int channelPrefetch;
+    private final AtomicInteger channelUnacked = new AtomicInteger();
+    private volatile boolean flowActive = true;
+
+    private boolean confirmMode;
+    private long publishSeq;
+    private long confirmedUpTo;
+    private boolean txMode;
+    private final List<Message> txMessages = new ArrayList<>();
+    private final List<Object[]> txPublishes = new ArrayList<>();
+    private final List<long[]> txSettlements = new ArrayList<>();
+
+    private String lastQueue;
+    private String replyToken;
+    private String replyConsumerTag;
+
+    private boolean suspended;
+    private final ArrayDeque<Frame> held = new ArrayDeque<>();
+    /** Set once channel.close was sent or received: only close/close-ok matter from then on. */
+    private boolean closing;
+    private boolean closed;
+
+    AmqpChannel(AmqpConnection connection, int id, VirtualHost vhost) {
+        this.connection = connection;
+        this.id = id;
+        this.vhost = vhost;
+    }
+
+    int id() {
+        return id;
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    // ---------------------------------------------------------------- frames in
+
+    /** Takes one frame for this channel (ownership of its payload passes here). */
+    void frame(Frame frame) {
+        if (closing) {
+            if (frame.type() == Frame.METHOD) {
+                closingMethod(frame);
+            }
+            frame.release();
+            return;
+        }
+        if (suspended) {
+            held.add(frame);
+            return;
+        }
+        process(frame);
+    }
+
+    private void closingMethod(Frame frame) {
+        if (frame.payload().readableBytes() < 4) {
+            return;
+        }
+        int classId = frame.payload().getUnsignedShort(frame.payload().readerIndex());
+        int methodId = frame.payload().getUnsignedShort(frame.payload().readerIndex() + 2);
+        if (classId == Method.CHANNEL_CLOSE_OK.classId() && methodId == Method.CHANNEL_CLOSE_OK.methodId()) {
+            connection.removeChannel(this);
+        } else if (classId == Method.CHANNEL_CLOSE.classId() && methodId == Method.CHANNEL_CLOSE.methodId()) {
+            send(Method.CHANNEL_CLOSE_OK);
+            connection.removeChannel(this);
+        }
+    }
+
+    private void process(Frame frame) {
+        try {
+            switch (frame.type()) {
+                case Frame.METHOD -> {
+                    if (publishing != null) {
+                        throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected content "
+                                + (contentHeader == null ? "header" : "body") + " for class 60, got a method frame instead",
+                                Method.BASIC_PUBLISH);
+                    }
+                    method(MethodCodec.decode(id, frame.payload()));
+                }
+                case Frame.HEADER -> header(frame.payload());
+                case Frame.BODY -> {
+                    body(frame.payload());
+                    return; // the payload was taken over
+                }
+                default -> throw new AmqpException(ReplyCode.FRAME_ERROR, "heartbeat frame on channel " + id);
+            }
+        } finally {
+            if (frame.type() != Frame.BODY) {
+                frame.release();
+            }
+        }
+    }
+
+    private void header(ByteBuf payload) {
+        if (publishing == null || contentHeader != null) {
+            throw new AmqpException(ReplyCode.UNEXPECTED_FRAME,
+                    "expected method frame, got non method frame instead");
+        }
+        ContentHeader header = ContentHeader.decode(payload);
+        long max = connection.broker().config().maxMessageSize();
+        if (header.bodySize() > max) {
+            header.release();
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "message size " + header.bodySize()
+                    + " is larger than configured max size " + max, Method.BASIC_PUBLISH);
+        }
+        contentHeader = header;
+        bodyRemaining = header.bodySize();
+        if (bodyRemaining == 0) {
+            completePublish(connection.alloc().buffer(0, 0));
+        }
+    }
+
+    private void body(ByteBuf payload) {
+        if (contentHeader == null) {
+            payload.release();
+            throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected "
+                    + (publishing == null ? "method frame" : "content header") + ", got a body frame instead");
+        }
+        int size = payload.readableBytes();
+        if (size > bodyRemaining) {
+            payload.release();
+            throw new AmqpException(ReplyCode.FRAME_ERROR, "body frames carry more than the "
+                    + contentHeader.bodySize() + " bytes declared in the content header", Method.BASIC_PUBLISH);
+        }
+        bodyRemaining -= size;
+        if (body == null && bodyRemaining == 0) {
+            completePublish(payload);
+            return;
+        }
+        if (body == null) {
+            body = connection.alloc().compositeBuffer(Integer.MAX_VALUE);
+        }
+        ((CompositeByteBuf) body).addComponent(true, payload);
+        if (bodyRemaining == 0) {
+            ByteBuf whole = body;
+            body = null;
+            completePublish(whole);
+        }
+    }
+
+    // ---------------------------------------------------------------- methods
+
+    private void method(MethodFrame m) {
+        if (m.method() != Method.BASIC_PUBLISH) {
+            flushPublishes();
+        }
+        try {
+            switch (m.method()) {
+                case CHANNEL_OPEN -> throw new AmqpException(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
+                case CHANNEL_CLOSE -> clientClose();
+                case CHANNEL_CLOSE_OK -> { }
+                case CHANNEL_FLOW -> flow(m.bool("active"));
+                case CHANNEL_FLOW_OK -> { }
+                case ACCESS_REQUEST -> send(Method.ACCESS_REQUEST_OK, 1);
+                case EXCHANGE_DECLARE -> exchangeDeclare(m);
+                case EXCHANGE_DELETE -> exchangeDelete(m);
+                case EXCHANGE_BIND -> exchangeBind(m, true);
+                case EXCHANGE_UNBIND -> exchangeBind(m, false);
+                case QUEUE_DECLARE -> queueDeclare(m);
+                case QUEUE_BIND -> queueBind(m, true);
+                case QUEUE_UNBIND -> queueBind(m, false);
+                case QUEUE_PURGE -> queuePurge(m);
+                case QUEUE_DELETE -> queueDelete(m);
+                case BASIC_QOS -> qos(m);
+                case BASIC_CONSUME -> consume(m);
+                case BASIC_CANCEL -> cancel(m.string("consumer-tag"), m.bool("nowait"));
+                case BASIC_PUBLISH -> publish(m);
+                case BASIC_GET -> get(m);
+                case BASIC_ACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), SETTLE_ACK);
+                case BASIC_REJECT -> settle(m.longValue("delivery-tag"), false, m.bool("requeue") ? SETTLE_REQUEUE : SETTLE_DROP);
+                case BASIC_NACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), m.bool("requeue") ? SETTLE_REQUEUE : SETTLE_DROP);
+                case BASIC_RECOVER, BASIC_RECOVER_ASYNC -> recover(m.method() == Method.BASIC_RECOVER);
+                case CONFIRM_SELECT -> confirmSelect(m.bool("nowait"));
+                case TX_SELECT -> txSelect();
+                case TX_COMMIT -> txCommit();
+                case TX_ROLLBACK -> txRollback();
+                default -> throw new AmqpException(ReplyCode.COMMAND_INVALID,
+                        "method " + m.method().amqpName() + " is not valid on a channel from a client");
+            }
+        } catch (AmqpException e) {
+            throw e.attributedTo(m.method());
+        }
+    }
+
+    private void flow(boolean active) {
+        flowActive = active;
+        send(Method.CHANNEL_FLOW_OK, active);
+        if (active) {
+            wakeQueues();
+        }
+    }
+
+    // ---------------------------------------------------------------- exchanges
+
+    private void exchangeDeclare(MethodFrame m) {
+        String name = m.string("exchange");
+        if (m.bool("passive")) {
+            vhost.existingExchange(name);
+        } else {
+            if (name.isEmpty()) {
+                throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+            }
+            vhost.declareExchange(name, m.string("type"), m.bool("durable"), m.bool("auto-delete"),
+                    m.bool("internal"), m.table("arguments"));
+        }
+        if (!m.bool("nowait")) {
+            send(Method.EXCHANGE_DECLARE_OK);
+        }
+    }
+
+    private void exchangeDelete(MethodFrame m) {
+        String name = m.string("exchange");
+        if (name.isEmpty()) {
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+        }
+        vhost.deleteExchange(name, m.bool("if-unused"));
+        if (!m.bool("nowait")) {
+            send(Method.EXCHANGE_DELETE_OK);
+        }
+    }
+
+    private void exchangeBind(MethodFrame m, boolean bind) {
+        Exchange destination = vhost.existingExchange(m.string("destination"));
+        Exchange source = vhost.existingExchange(m.string("source"));
+        if (bind) {
+            vhost.bind(source, destination, m.string("routing-key"), m.table("arguments"));
+        } else {
+            vhost.unbind(source, destination, m.string("routing-key"), m.table("arguments"));
+        }
+        if (!m.bool("nowait")) {
+            send(bind ? Method.EXCHANGE_BIND_OK : Method.EXCHANGE_UNBIND_OK);
+        }
+    }
+
+    // ---------------------------------------------------------------- queues
+
+    /** The queue a method names; "" means the last queue declared on this channel, as in RabbitMQ. */
+    private String queueName(String name) {
+        if (!name.isEmpty()) {
+            return name;
+        }
+        if (lastQueue == null) {
+            throw new AmqpException(ReplyCode.NOT_FOUND, "no previously declared queue");
+        }
+        return lastQueue;
+    }
+
+    private Queue accessibleQueue(String name) {
+        Queue q = vhost.existingQueue(queueName(name));
+        vhost.checkExclusiveAccess(q, connection);
+        return q;
+    }
+
+    private void queueDeclare(MethodFrame m) {
+        String name = m.string("queue");
+        boolean nowait = m.bool("nowait");
+        if (name.equals(DIRECT_REPLY_TO) || name.startsWith(DIRECT_REPLY_PREFIX)) {
+            if (!nowait) {
+                send(Method.QUEUE_DECLARE_OK, name, 0, 0);
+            }
+            return;
+        }
+        Queue q;
+        if (m.bool("passive")) {
+            q = accessibleQueue(name);
+        } else {
+            q = vhost.declareQueue(name, m.bool("durable"), m.bool("exclusive"), m.bool("auto-delete"),
+                    m.table("arguments"), connection);
+            if (q.exclusive() && q.owner() == connection) {
+                connection.ownExclusiveQueue(q);
+            }
+        }
+        lastQueue = q.name();
+        if (nowait) {
+            return;
+        }
+        suspend();
+        q.counts(executor(), counts -> resume(() -> send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1])));
+    }
+
+    private void queueBind(MethodFrame m, boolean bind) {
+        Queue q = accessibleQueue(m.string("queue"));
+        Exchange source = vhost.existingExchange(m.string("exchange"));
+        String key = m.string("routing-key");
+        if (bind) {
+            vhost.bind(source, q, key.isEmpty() && m.string("queue").isEmpty() ? q.name() : key, m.table("arguments"));
+            if (!m.bool("nowait")) {
+                send(Method.QUEUE_BIND_OK);
+            }
+        } else {
+            vhost.unbind(source, q, key, m.table("arguments"));
+            send(Method.QUEUE_UNBIND_OK);
+        }
+    }
+
+    private void queuePurge(MethodFrame m) {
+        Queue q = accessibleQueue(m.string("queue"));
+        boolean nowait = m.bool("nowait");
+        suspend();
+        q.purge(executor(), count -> resume(() -> {
+            if (!nowait) {
+                send(Method.QUEUE_PURGE_OK, count);
+            }
+        }));
+    }
+
+    private void queueDelete(MethodFrame m) {
+        boolean nowait = m.bool("nowait");
+        Queue q = vhost.queue(queueName(m.string("queue")));
+        if (q == null) {
+            if (!nowait) {
+                send(Method.QUEUE_DELETE_OK, 0);
+            }
+            return;
+        }
+        vhost.checkExclusiveAccess(q, connection);
+        suspend();
+        q.delete(m.bool("if-unused"), m.bool("if-empty"), executor(), result -> resume(() -> {
+            if (result instanceof AmqpException e) {
+                throw e.attributedTo(Method.QUEUE_DELETE);
+            }
+            if (!nowait) {
+                send(Method.QUEUE_DELETE_OK, result);
+            }
+        }));
+    }
+
+    // ---------------------------------------------------------------- consumers
+
+    private void qos(MethodFrame m) {
+        long size = m.longValue("prefetch-size");
+        if (size != 0) {
+            throw new AmqpException(ReplyCode.NOT_IMPLEMENTED, "prefetch_size!=0 (" + size + ")");
+        }
+        int count = m.integer("prefetch-count");
+        if (m.bool("global")) {
+            channelPrefetch = count;
+            wakeQueues();
+        } else {
+            consumerPrefetch = count;
+        }
+        send(Method.BASIC_QOS_OK);
+    }
+
+    private void consume(MethodFrame m) {
+        String tag = m.string("consumer-tag");
+        if (tag.isEmpty()) {
+            tag = "amq.ctag-" + randomToken();
+        } else if (consumers.containsKey(tag) || tag.equals(replyConsumerTag)) {
+            throw new AmqpException(ReplyCode.NOT_ALLOWED, "attempt to reuse consumer tag '" + tag + "'");
+        }
+        boolean nowait = m.bool("nowait");
+        String queueName = m.string("queue");
+        if (queueName.equals(DIRECT_REPLY_TO)) {
+            directReplyConsume(tag, m.bool("no-ack"), nowait);
+            return;
+        }
+        Queue q = accessibleQueue(queueName);
+        Map<String, Object> args = m.table("arguments");
+        Long priority = FieldValues.integer(args.get("x-priority"));
+        QueueConsumer consumer = new QueueConsumer(q, tag, this, m.bool("no-ack"), m.bool("exclusive"),
+                consumerPrefetch, priority == null ? 0 : (int) (long) priority, args);
+        consumers.put(tag, consumer);
+        String consumerTag = tag;
+        suspend();
+        q.consume(consumer, executor(), error -> resume(() -> {
+            if (error != null) {
+                consumers.remove(consumerTag);
+                throw error;
+            }
+            if (!nowait) {
+                send(Method.BASIC_CONSUME_OK, consumerTag);
+            }
+        }));
+    }
+
+    private void directReplyConsume(String tag, boolean noAck, boolean nowait) {
+        if (!noAck) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "reply consumer cannot acknowledge");
+        }
+        if (replyConsumerTag != null) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "reply consumer already set");
+        }
+        replyConsumerTag = tag;
+        if (replyToken == null) {
+            replyToken = randomToken();
+            connection.directReplies().register(replyToken, this);
+        }
+        if (!nowait) {
+            send(Method.BASIC_CONSUME_OK, tag);
+        }
+    }
+
+    private void cancel(String tag, boolean nowait) {
+        if (tag.equals(replyConsumerTag)) {
+            replyConsumerTag = null;
+            if (!nowait) {
+                send(Method.BASIC_CANCEL_OK, tag);
+            }
+            return;
+        }
+        QueueConsumer consumer = consumers.get(tag);
+        if (consumer == null) {
+            if (!nowait) {
+                send(Method.BASIC_CANCEL_OK, tag);
+            }
+            return;
+        }
+        suspend();
+        consumer.queue().cancel(consumer, executor(), () -> resume(() -> {
+            consumers.remove(tag);
+            if (!nowait) {
+                send(Method.BASIC_CANCEL_OK, tag);
+            }
+        }));
+    }
+
+    @Override
+    public void consumerCancelledByServer(QueueConsumer consumer) {
+        if (closing || consumers.get(consumer.tag()) != consumer) {
+            return;
+        }
+        consumers.remove(consumer.tag());
+        if (connection.consumerCancelNotify()) {
+            send(Method.BASIC_CANCEL, consumer.tag(), true);
+            connection.flush();
+        }
+    }
+
+    // ---------------------------------------------------------------- publishing
+
+    private void publish(MethodFrame m) {
+        if (m.bool("immediate")) {
+            throw new AmqpException(ReplyCode.NOT_IMPLEMENTED, "immediate=true");
+        }
+        String exchangeName = m.string("exchange");
+        Exchange exchange = vhost.existingExchange(exchangeName);
+        if (exchange.internal()) {
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "cannot publish to internal exchange '"
+                    + exchangeName + "' in vhost '" + vhost.name() + "'");
+        }
+        publishing = m;
+        publishExchange = exchange;
+    }
+
+    private void completePublish(ByteBuf content) {
+        MethodFrame m = publishing;
+        Exchange exchange = publishExchange;
+        ContentHeader header = contentHeader;
+        publishing = null;
+        publishExchange = null;
+        contentHeader = null;
+        Message message = new Message(exchange.name(), m.string("routing-key"), header, content);
+        if (txMode) {
+            txMessages.add(message);
+            txPublishes.add(new Object[] {exchange, m.bool("mandatory")});
+            return;
+        }
+        if (confirmMode) {
+            publishSeq++;
+        }
+        try {
+            route(exchange, message, m.bool("mandatory"));
+        } finally {
+            message.release();
+        }
+        markDirty();
+    }
+
+    /** Routes one message: to queues (batched until the end of the read), a direct reply, or back. */
+    private void route(Exchange exchange, Message message, boolean mandatory) {
+        ContentHeader header = message.header();
+        if (header.hasReplyTo() && DIRECT_REPLY_TO.equals(header.properties().replyTo)) {
+            message = withReplyToken(message);
+        }
+        String key = message.routingKey();
+        try {
+            if (exchange.name().isEmpty()) {
+                if (key.startsWith(DIRECT_REPLY_PREFIX)) {
+                    AmqpChannel target = connection.directReplies().find(key.substring(DIRECT_REPLY_PREFIX.length()));
+                    if (target != null) {
+                        Message reply = message.retain();
+                        target.executor().execute(() -> target.directReply(reply));
+                        return;
+                    }
+                } else {
+                    Queue q = vhost.queue(key);
+                    if (q != null) {
+                        pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
+                        return;
+                    }
+                }
+            } else {
+                List<Queue> queues = routeResult.route(exchange, key, header).queues();
+                if (!queues.isEmpty()) {
+                    for (Queue q : queues) {
+                        pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
+                    }
+                    return;
+                }
+            }
+            if (mandatory) {
+                ByteBuf out = connection.alloc().buffer(128);
+                FrameWriter.writeMethod(out, id, Method.BASIC_RETURN, ReplyCode.NO_ROUTE, "NO_ROUTE",
+                        exchange.name(), key);
+                FrameWriter.writeContent(connection.channel(), out, id, message.header(), message.body(),
+                        connection.frameMax());
+            }
+        } finally {
+            if (message.header() != header) {
+                message.release();
+            }
+        }
+    }
+
+    /** Rewrites reply-to amq.rabbitmq.reply-to into this channel's own reply address. */
+    private Message withReplyToken(Message message) {
+        if (replyConsumerTag == null) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "fast reply consumer does not exist",
+                    Method.BASIC_PUBLISH);
+        }
+        Properties props = message.header().decodeCopy();
+        props.replyTo = DIRECT_REPLY_PREFIX + replyToken;
+        return message.withHeader(ContentHeader.of(message.header().bodySize(), props, connection.alloc()));
+    }
+
+    /** A reply published to this channel's direct reply-to address (on this channel's thread). */
+    void directReply(Message message) {
+        try {
+            if (closing || replyConsumerTag == null) {
+                return;
+            }
+            ByteBuf out = connection.alloc().buffer(128);
+            FrameWriter.writeDeliver(out, id, replyConsumerTag, ++deliveryTag, false, message.exchange(),
+                    message.routingKey());
+            FrameWriter.writeContent(connection.channel(), out, id, message.header(), message.body(), connection.frameMax());
+            connection.flush();
+        } finally {
+            message.release();
+        }
+    }
+
+    private void markDirty() {
+        if (!dirty) {
+            dirty = true;
+            connection.markDirty(this);
+        }
+    }
+
+    /** Hands the batch of routed messages to their queues and confirms it. Called at the end of each read. */
+    void flushPublishes() {
+        dirty = false;
+        if (!pendingByQueue.isEmpty()) {
+            for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
+                e.getKey().enqueue(e.getValue());
+            }
+            pendingByQueue.clear();
+        }
+        if (confirmMode && publishSeq > confirmedUpTo) {
+            send(Method.BASIC_ACK, publishSeq, publishSeq - confirmedUpTo > 1);
+            confirmedUpTo = publishSeq;
+        }
+    }
+
+    private void confirmSelect(boolean nowait) {
+        if (txMode) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "cannot switch from tx to confirm mode");
+        }
+        confirmMode = true;
+        if (!nowait) {
+            send(Method.CONFIRM_SELECT_OK);
+        }
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    private void txSelect() {
+        if (confirmMode) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "cannot switch from confirm to tx mode");
+        }
+        txMode = true;
+        send(Method.TX_SELECT_OK);
+    }
+
+    private void txCommit() {
+        if (!txMode) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
+        }
+        List<long[]> settlements = new ArrayList<>(txSettlements);
+        txSettlements.clear();
+        for (long[] s : settlements) {
+            settleNow(s[0], s[1] != 0, (int) s[2]);
+        }
+        for (int i = 0; i < txMessages.size(); i++) {
+            Message message = txMessages.get(i);
+            Object[] p = txPublishes.get(i);
+            try {
+                route((Exchange) p[0], message, (Boolean) p[1]);
+            } finally {
+                message.release();
+            }
+        }
+        txMessages.clear();
+        txPublishes.clear();
+        flushPublishes();
+        send(Method.TX_COMMIT_OK);
+    }
+
+    private void txRollback() {
+        if (!txMode) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
+        }
+        txMessages.forEach(Message::release);
+        txMessages.clear();
+        txPublishes.clear();
+        txSettlements.clear();
+        send(Method.TX_ROLLBACK_OK);
+    }
+
+    // ---------------------------------------------------------------- delivery
+
+    @Override
+    public EventExecutor executor() {
+        return connection.executor();
+    }
+
+    @Override
+    public boolean canReceive() {
+        return flowActive && connection.channel().isWritable();
+    }
+
+    @Override
+    public boolean tryTakeChannelCredit() {
+        int limit = channelPrefetch;
+        while (true) {
+            int now = channelUnacked.get();
+            if (limit != 0 && now >= limit) {
+                return false;
+            }
+            if (channelUnacked.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    @Override
+    public void returnChannelCredit() {
+        channelUnacked.decrementAndGet();
+    }
+
+    @Override
+    public void deliver(List<Delivery> deliveries) {
+        if (closing) {
+            requeueUndeliverable(deliveries);
+            return;
+        }
+        io.netty.channel.Channel ch = connection.channel();
+        int frameMax = connection.frameMax();
+        for (Delivery d : deliveries) {
+            QueueConsumer c = d.consumer();
+            long tag = ++deliveryTag;
+            Message m = d.message();
+            ByteBuf out = connection.alloc().buffer(256 + Math.min(m.bodySize(), 2048));
+            FrameWriter.writeDeliver(out, id, c.tag(), tag, d.redelivered(), m.exchange(), m.routingKey());
+            FrameWriter.writeContent(ch, out, id, m.header(), m.body(), frameMax);
+            if (c.noAck()) {
+                m.release();
+            } else {
+                unacked.add(tag, d.queue(), d.id(), c);
+            }
+        }
+        connection.flush();
+    }
+
+    private void requeueUndeliverable(List<Delivery> deliveries) {
+        for (Delivery d : deliveries) {
+            if (d.consumer() != null && d.consumer().noAck()) {
+                d.message().release();
+            } else {
+                d.queue().reject(d.consumer(), new long[] {d.id()}, 1, true);
+            }
+        }
+    }
+
+    private void get(MethodFrame m) {
+        Queue q = accessibleQueue(m.string("queue"));
+        boolean noAck = m.bool("no-ack");
+        suspend();
+        q.get(this, noAck, executor(), d -> resume(() -> {
+            if (d == null) {
+                send(Method.BASIC_GET_EMPTY, "");
+                return;
+            }
+            if (closing) {
+                requeueUndeliverable(List.of(d));
+                return;
+            }
+            long tag = ++deliveryTag;
+            Message msg = d.message();
+            ByteBuf out = connection.alloc().buffer(256);
+            FrameWriter.writeMethod(out, id, Method.BASIC_GET_OK, tag, d.redelivered(), msg.exchange(),
+                    msg.routingKey(), d.messageCount());
+            FrameWriter.writeContent(connection.channel(), out, id, msg.header(), msg.body(), connection.frameMax());
+            if (noAck) {
+                msg.release();
+            } else {
+                unacked.add(tag, q, d.id(), null);
+            }
+        }));
+    }
+
+    // ---------------------------------------------------------------- acks
+
+    private static final int SETTLE_ACK = 0;
+    private static final int SETTLE_REQUEUE = 1;
+    private static final int SETTLE_DROP = 2;
+
+    private void settle(long tag, boolean multiple, int how) {
+        if (txMode) {
+            checkTag(tag, multiple);
+            txSettlements.add(new long[] {tag, multiple ? 1 : 0, how});
+            return;
+        }
+        settleNow(tag, multiple, how);
+    }
+
+    private void checkTag(long tag, boolean multiple) {
+        if (!(multiple && tag == 0) && !unacked.contains(tag) && !(multiple && tag <= deliveryTag)) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "unknown delivery tag " + tag);
+        }
+    }
+
+    private void settleNow(long tag, boolean multiple, int how) {
+        boolean found;
+        if (multiple && tag == 0) {
+            unacked.removeAll(ackGroups);
+            found = true;
+        } else if (multiple) {
+            found = unacked.removeUpTo(tag, ackGroups) || tag <= deliveryTag && tag > 0;
+        } else {
+            found = unacked.remove(tag, ackGroups);
+        }
+        if (!found) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "unknown delivery tag " + tag);
+        }
+        ackGroups.forEach((queue, consumer, ids, count) -> {
+            if (consumer != null) {
+                channelUnacked.addAndGet(-count);
+            }
+            if (how == SETTLE_ACK) {
+                queue.ack(consumer, ids, count);
+            } else {
+                queue.reject(consumer, ids, count, how == SETTLE_REQUEUE);
+            }
+        });
+        if (channelPrefetch != 0) {
+            wakeQueues();
+        }
+    }
+
+    private void recover(boolean reply) {
+        unacked.removeAll(ackGroups);
+        ackGroups.forEach((queue, consumer, ids, count) -> {
+            if (consumer != null) {
+                channelUnacked.addAndGet(-count);
+            }
+            queue.reject(consumer, ids, count, true);
+        });
+        if (reply) {
+            send(Method.BASIC_RECOVER_OK);
+        }
+    }
+
+    private void wakeQueues() {
+        for (QueueConsumer c : consumers.values()) {
+            c.queue().wakeUp();
+        }
+    }
+
+    /** The socket became writable again: queues holding back deliveries may go on. */
+    void writable() {
+        if (!closing) {
+            wakeQueues();
+        }
+    }
+
+    // ---------------------------------------------------------------- suspend / resume
+
+    private void suspend() {
+        suspended = true;
+    }
+
+    /** Runs a queue's answer on this channel's thread, then the frames that waited for it. */
+    private void resume(Runnable answer) {
+        connection.runForChannel(this, () -> {
+            suspended = false;
+            if (closing) {
+                return;
+            }
+            answer.run();
+        });
+        while (!suspended && !closing && !held.isEmpty()) {
+            Frame next = held.poll();
+            connection.runForChannel(this, () -> process(next));
+        }
+        connection.afterTask();
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    private void clientClose() {
+        release();
+        send(Method.CHANNEL_CLOSE_OK);
+        connection.removeChannel(this);
+    }
+
+    /** Sends channel.close for a soft error; frames other than close/close-ok are ignored until the reply. */
+    void closeWithError(AmqpException error) {
+        release();
+        ByteBuf out = FrameWriter.method(connection.alloc(), id, Method.CHANNEL_CLOSE, error.replyCode(),
+                error.getMessage(), error.classId(), error.methodId());
+        connection.channel().write(out, connection.channel().voidPromise());
+    }
+
+    /**
+     * Gives everything back: consumers are cancelled, unacked messages return to their queues as
+     * redelivered, half-assembled content and uncommitted transactions are dropped.
+     */
+    void release() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closing = true;
+        suspended = false;
+        for (Frame f; (f = held.poll()) != null; ) {
+            f.release();
+        }
+        flushPublishesQuietly();
+        if (contentHeader != null) {
+            contentHeader.release();
+            contentHeader = null;
+        }
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+        publishing = null;
+        txMessages.forEach(Message::release);
+        txMessages.clear();
+        txPublishes.clear();
+        if (replyToken != null) {
+            connection.directReplies().unregister(replyToken);
+        }
+        Map<Queue, List<QueueConsumer>> byQueue = new IdentityHashMap<>();
+        for (QueueConsumer c : consumers.values()) {
+            byQueue.computeIfAbsent(c.queue(), k -> new ArrayList<>()).add(c);
+        }
+        consumers.clear();
+        Map<Queue, long[]> unackedByQueue = new IdentityHashMap<>();
+        Map<Queue, Integer> counts = new IdentityHashMap<>();
+        unacked.removeAll((queue, qid, consumer) -> {
+            long[] ids = unackedByQueue.get(queue);
+            int n = counts.getOrDefault(queue, 0);
+            if (ids == null || n == ids.length) {
+                ids = ids == null ? new long[16] : java.util.Arrays.copyOf(ids, ids.length * 2);
+                unackedByQueue.put(queue, ids);
+            }
+            ids[n] = qid;
+            counts.put(queue, n + 1);
+            byQueue.computeIfAbsent(queue, k -> new ArrayList<>());
+        });
+        for (Map.Entry<Queue, List<QueueConsumer>> e : byQueue.entrySet()) {
+            Queue q = e.getKey();
+            long[] ids = unackedByQueue.getOrDefault(q, new long[0]);
+            q.channelClosed(e.getValue(), ids, counts.getOrDefault(q, 0));
+        }
+    }
+
+    private void flushPublishesQuietly() {
+        for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
+            e.getKey().enqueue(e.getValue());
+        }
+        pendingByQueue.clear();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void send(Method method, Object... args) {
+        connection.channel().write(FrameWriter.method(connection.alloc(), id, method, args), connection.channel().voidPromise());
+    }
+
+    private static String randomToken() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    @Override
+    public String toString() {
+        return "channel " + id + " of " + connection;
+    }
+}

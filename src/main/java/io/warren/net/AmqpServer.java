@@ -1,0 +1,76 @@
+package io.warren.net;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import io.netty.channel.ChannelHandler;
+
+/**
+ * The TCP listener: one acceptor thread and one event loop per core for connections (epoll on
+ * Linux, NIO elsewhere). Each connection's pipeline is the frame decoder, then the AMQP handler.
+ */
+public final class AmqpServer implements AutoCloseable {
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Class<? extends ServerSocketChannel> channelClass;
+    private Channel listener;
+
+    public AmqpServer(int ioThreads) {
+        if (Epoll.isAvailable()) {
+            boss = new EpollEventLoopGroup(1, new DefaultThreadFactory("warren-accept"));
+            workers = new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("warren-io"));
+            channelClass = EpollServerSocketChannel.class;
+        } else {
+            boss = new NioEventLoopGroup(1, new DefaultThreadFactory("warren-accept"));
+            workers = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("warren-io"));
+            channelClass = NioServerSocketChannel.class;
+        }
+    }
+
+    /** Binds and returns the bound port; {@code handler} makes each connection's AMQP handler. */
+    public int bind(String address, int port, int initialFrameMax, Supplier<ChannelHandler> handler)
+            throws InterruptedException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("frames", new FrameDecoder(initialFrameMax));
+                        ch.pipeline().addLast("amqp", handler.get());
+                    }
+                });
+        listener = bootstrap.bind(new InetSocketAddress(address, port)).sync().channel();
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
