@@ -13,7 +13,11 @@ public record Binding(Exchange source, Destination destination, String routingKe
 
     private static Map<String, Object> nullSafe(Map<String, Object> args) {
         // Map.copyOf rejects null values; a 'V' (void) value in a binding argument is kept as a marker.
-        if (!args.containsValue(null)) {
+        boolean hasNull = false;
+        for (Object v : args.values()) {
+            hasNull |= v == null;
+        }
+        if (!hasNull) {
             return args;
         }
         java.util.Map<String, Object> copy = new java.util.LinkedHashMap<>();

@@ -228,6 +228,12 @@ public final class VirtualHost {
             throw new AmqpException(ReplyCode.NOT_FOUND, "no " + (destination instanceof Queue ? "queue" : "exchange")
                     + " '" + destination.name() + "' in vhost '" + name + "'");
         }
+        if (source instanceof HeadersExchange) {
+            String invalid = HeadersExchange.invalidBindingReason(arguments);
+            if (invalid != null) {
+                throw new AmqpException(ReplyCode.PRECONDITION_FAILED, invalid);
+            }
+        }
         source.bind(new Binding(source, destination, routingKey, arguments));
     }
 
