@@ -69,6 +69,20 @@ final class AmqpChannel implements ConsumerChannel {
     private boolean confirmMode;
     private long publishSeq;
     private long confirmedUpTo;
+    private long batchedUpTo;
+    /** Publishes handed to queues and not yet confirmed, oldest first, one entry per read batch. */
+    private final ArrayDeque<ConfirmBatch> confirmBatches = new ArrayDeque<>();
+
+    /** The publishes of one read batch: confirmed once every durable queue they went to has synced. */
+    private static final class ConfirmBatch {
+        final long lastSeq;
+        int waiting;
+        boolean failed;
+
+        ConfirmBatch(long lastSeq) {
+            this.lastSeq = lastSeq;
+        }
+    }
     private boolean txMode;
     private final List<Message> txMessages = new ArrayList<>();
     private final List<Object[]> txPublishes = new ArrayList<>();
@@ -258,17 +272,17 @@ final class AmqpChannel implements ConsumerChannel {
 
     private void exchangeDeclare(MethodFrame m) {
         String name = m.string("exchange");
+        if (name.isEmpty()) { // RabbitMQ refuses even a passive declare of the default exchange
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+        }
         if (m.bool("passive")) {
             vhost.existingExchange(name);
         } else {
-            if (name.isEmpty()) {
-                throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
-            }
             vhost.declareExchange(name, m.string("type"), m.bool("durable"), m.bool("auto-delete"),
                     m.bool("internal"), m.table("arguments"));
         }
         if (!m.bool("nowait")) {
-            send(Method.EXCHANGE_DECLARE_OK);
+            afterDefinitionsSaved(() -> send(Method.EXCHANGE_DECLARE_OK));
         }
     }
 
@@ -279,7 +293,7 @@ final class AmqpChannel implements ConsumerChannel {
         }
         vhost.deleteExchange(name, m.bool("if-unused"));
         if (!m.bool("nowait")) {
-            send(Method.EXCHANGE_DELETE_OK);
+            afterDefinitionsSaved(() -> send(Method.EXCHANGE_DELETE_OK));
         }
     }
 
@@ -292,7 +306,7 @@ final class AmqpChannel implements ConsumerChannel {
             vhost.unbind(source, destination, m.string("routing-key"), m.table("arguments"));
         }
         if (!m.bool("nowait")) {
-            send(bind ? Method.EXCHANGE_BIND_OK : Method.EXCHANGE_UNBIND_OK);
+            afterDefinitionsSaved(() -> send(bind ? Method.EXCHANGE_BIND_OK : Method.EXCHANGE_UNBIND_OK));
         }
     }
 
@@ -339,7 +353,8 @@ final class AmqpChannel implements ConsumerChannel {
             return;
         }
         suspend();
-        q.counts(executor(), counts -> resume(() -> send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1])));
+        q.counts(executor(), counts -> resume(() ->
+                afterDefinitionsSaved(() -> send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1]))));
     }
 
     private void queueBind(MethodFrame m, boolean bind) {
@@ -349,11 +364,11 @@ final class AmqpChannel implements ConsumerChannel {
         if (bind) {
             vhost.bind(source, q, key.isEmpty() && m.string("queue").isEmpty() ? q.name() : key, m.table("arguments"));
             if (!m.bool("nowait")) {
-                send(Method.QUEUE_BIND_OK);
+                afterDefinitionsSaved(() -> send(Method.QUEUE_BIND_OK));
             }
         } else {
             vhost.unbind(source, q, key, m.table("arguments"));
-            send(Method.QUEUE_UNBIND_OK);
+            afterDefinitionsSaved(() -> send(Method.QUEUE_UNBIND_OK));
         }
     }
 
@@ -384,7 +399,7 @@ final class AmqpChannel implements ConsumerChannel {
                 throw e.attributedTo(Method.QUEUE_DELETE);
             }
             if (!nowait) {
-                send(Method.QUEUE_DELETE_OK, result);
+                afterDefinitionsSaved(() -> send(Method.QUEUE_DELETE_OK, result));
             }
         }));
     }
@@ -430,7 +445,7 @@ final class AmqpChannel implements ConsumerChannel {
         q.consume(consumer, executor(), error -> resume(() -> {
             if (error != null) {
                 consumers.remove(consumerTag);
-                throw error;
+                throw error instanceof AmqpException e ? e.attributedTo(Method.BASIC_CONSUME) : error;
             }
             if (!nowait) {
                 send(Method.BASIC_CONSUME_OK, consumerTag);
@@ -514,6 +529,13 @@ final class AmqpChannel implements ConsumerChannel {
         publishing = null;
         publishExchange = null;
         contentHeader = null;
+        if (header.hasUserId() && !header.properties().userId.equals(connection.user())) {
+            String userId = header.properties().userId;
+            header.release();
+            content.release();
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + userId
+                    + "' but authenticated user was '" + connection.user() + "'", Method.BASIC_PUBLISH);
+        }
         Message message = new Message(exchange.name(), m.string("routing-key"), header, content);
         if (txMode) {
             txMessages.add(message);
@@ -614,16 +636,83 @@ final class AmqpChannel implements ConsumerChannel {
     /** Hands the batch of routed messages to their queues and confirms it. Called at the end of each read. */
     void flushPublishes() {
         dirty = false;
+        ConfirmBatch batch = null;
+        if (confirmMode && publishSeq > batchedUpTo) {
+            batch = new ConfirmBatch(publishSeq);
+            batchedUpTo = publishSeq;
+            confirmBatches.add(batch);
+        }
         if (!pendingByQueue.isEmpty()) {
             for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
-                e.getKey().enqueue(e.getValue());
+                Queue q = e.getKey();
+                boolean mustSync = batch != null && storesAny(q, e.getValue());
+                q.enqueue(e.getValue());
+                if (mustSync) {
+                    ConfirmBatch waiting = batch;
+                    waiting.waiting++;
+                    q.whenDurable(executor(), ok -> batchSynced(waiting, ok));
+                }
             }
             pendingByQueue.clear();
         }
-        if (confirmMode && publishSeq > confirmedUpTo) {
-            send(Method.BASIC_ACK, publishSeq, publishSeq - confirmedUpTo > 1);
-            confirmedUpTo = publishSeq;
+        if (batch != null) {
+            sendConfirms();
         }
+    }
+
+    /** True when the queue writes some of these messages to disk (persistent messages, durable queue). */
+    private static boolean storesAny(Queue q, List<Message> messages) {
+        if (!q.durable() || q.exclusive()) {
+            return false;
+        }
+        for (Message m : messages) {
+            if (m.header().persistent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void batchSynced(ConfirmBatch batch, boolean ok) {
+        batch.waiting--;
+        batch.failed |= !ok;
+        if (!closing) {
+            sendConfirms();
+            connection.flush();
+        }
+    }
+
+    /** Sends acks (or nacks) for the oldest batches that are settled, merging neighbours with one outcome. */
+    private void sendConfirms() {
+        while (!confirmBatches.isEmpty() && confirmBatches.peek().waiting == 0) {
+            ConfirmBatch b = confirmBatches.poll();
+            while (!confirmBatches.isEmpty() && confirmBatches.peek().waiting == 0 && confirmBatches.peek().failed == b.failed) {
+                b = confirmBatches.poll();
+            }
+            boolean multiple = b.lastSeq - confirmedUpTo > 1;
+            if (b.failed) {
+                send(Method.BASIC_NACK, b.lastSeq, multiple, false);
+            } else {
+                send(Method.BASIC_ACK, b.lastSeq, multiple);
+            }
+            confirmedUpTo = b.lastSeq;
+        }
+    }
+
+    /** Runs a reply once the definitions changed by the method being answered are on disk. */
+    private void afterDefinitionsSaved(Runnable reply) {
+        java.util.concurrent.CompletableFuture<Void> saved = vhost.saved();
+        if (saved.isDone() && !saved.isCompletedExceptionally()) {
+            reply.run();
+            return;
+        }
+        suspend();
+        saved.whenComplete((v, error) -> executor().execute(() -> resume(() -> {
+            if (error != null) {
+                throw new AmqpException(ReplyCode.INTERNAL_ERROR, "cannot save definitions: " + error.getMessage());
+            }
+            reply.run();
+        })));
     }
 
     private void confirmSelect(boolean nowait) {
@@ -666,8 +755,33 @@ final class AmqpChannel implements ConsumerChannel {
         }
         txMessages.clear();
         txPublishes.clear();
+        List<Queue> durable = new ArrayList<>();
+        for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
+            if (storesAny(e.getKey(), e.getValue())) {
+                durable.add(e.getKey());
+            }
+        }
         flushPublishes();
-        send(Method.TX_COMMIT_OK);
+        if (durable.isEmpty()) {
+            send(Method.TX_COMMIT_OK);
+            return;
+        }
+        suspend();
+        int[] waiting = {durable.size()};
+        boolean[] failed = {false};
+        for (Queue q : durable) {
+            q.whenDurable(executor(), ok -> {
+                failed[0] |= !ok;
+                if (--waiting[0] == 0) {
+                    resume(() -> {
+                        if (failed[0]) {
+                            throw new AmqpException(ReplyCode.INTERNAL_ERROR, "could not write the transaction to disk");
+                        }
+                        send(Method.TX_COMMIT_OK);
+                    });
+                }
+            });
+        }
     }
 
     private void txRollback() {

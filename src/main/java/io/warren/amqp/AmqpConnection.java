@@ -85,6 +85,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     ByteBufAllocator alloc() { return ctx.alloc(); }
     EventExecutor executor() { return ctx.executor(); }
     int frameMax() { return frameMax; }
+    /** The authenticated user name (set once the handshake's login succeeds). */
+    String user() { return user; }
     boolean consumerCancelNotify() { return consumerCancelNotify; }
 
     void flush() {

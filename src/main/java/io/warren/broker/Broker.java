@@ -6,7 +6,16 @@ import io.netty.util.concurrent.EventExecutorGroup;
 import io.warren.config.BrokerConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import io.warren.store.DefinitionsFile;
+import io.warren.store.Store;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -15,16 +24,72 @@ import java.util.concurrent.TimeUnit;
  * threads that run the queues.
  */
 public final class Broker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
     private final BrokerConfig config;
     private final DefaultEventLoopGroup queueThreads;
     private final Map<String, VirtualHost> vhosts = new ConcurrentHashMap<>();
     private final Map<String, byte[]> passwords = new ConcurrentHashMap<>();
+    private final Store store;
 
     public Broker(BrokerConfig config) {
         this.config = config;
         this.queueThreads = new DefaultEventLoopGroup(config.queueThreads(), new DefaultThreadFactory("warren-queue", true));
-        vhosts.put(config.defaultVhost(), new VirtualHost(config.defaultVhost(), queueThreads));
+        this.store = new Store(config.dataDir(), config.storeFlushIntervalMillis(), this::definitions);
         addUser(config.defaultUser(), config.defaultPass());
+        try {
+            recover();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Brings back durable definitions and the messages in durable queues, and says what it found. */
+    private void recover() {
+        long start = System.nanoTime();
+        DefinitionsFile.Definitions defs = store.loadDefinitions();
+        vhosts.put(config.defaultVhost(), new VirtualHost(config.defaultVhost(), queueThreads, store));
+        for (DefinitionsFile.Vhost v : defs.vhosts()) {
+            vhosts.computeIfAbsent(v.name(), n -> new VirtualHost(n, queueThreads, store));
+        }
+        for (DefinitionsFile.Exchange e : defs.exchanges()) {
+            vhostFor(e.vhost()).restoreExchange(e);
+        }
+        long messages = 0;
+        Set<Path> logs = new HashSet<>();
+        for (DefinitionsFile.Queue q : defs.queues()) {
+            messages += vhostFor(q.vhost()).restoreQueue(q);
+            logs.add(store.queueDir(q.vhost(), q.name()));
+        }
+        store.removeLogsExcept(logs);
+        int bindings = 0;
+        for (DefinitionsFile.Binding b : defs.bindings()) {
+            if (vhostFor(b.vhost()).restoreBinding(b)) {
+                bindings++;
+            }
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        if (!defs.queues().isEmpty() || !defs.exchanges().isEmpty()) {
+            log.info("Recovered {} exchanges, {} queues, {} bindings and {} messages from {} in {} ms",
+                    defs.exchanges().size(), defs.queues().size(), bindings, messages, config.dataDir(), millis);
+        }
+    }
+
+    private VirtualHost vhostFor(String name) {
+        return vhosts.computeIfAbsent(name, n -> new VirtualHost(n, queueThreads, store));
+    }
+
+    /** The current durable definitions, for the definitions file. */
+    private DefinitionsFile.Definitions definitions() {
+        List<DefinitionsFile.Vhost> vhostDefs = new ArrayList<>();
+        List<DefinitionsFile.Exchange> exchanges = new ArrayList<>();
+        List<DefinitionsFile.Queue> queues = new ArrayList<>();
+        List<DefinitionsFile.Binding> bindings = new ArrayList<>();
+        for (VirtualHost v : vhosts.values()) {
+            vhostDefs.add(new DefinitionsFile.Vhost(v.name()));
+            v.collectDefinitions(exchanges, queues, bindings);
+        }
+        return new DefinitionsFile.Definitions("3.10.8", vhostDefs, queues, exchanges, bindings);
     }
 
     public BrokerConfig config() {
@@ -64,6 +129,14 @@ public final class Broker implements AutoCloseable {
 
     @Override
     public void close() {
+        for (VirtualHost v : vhosts.values()) {
+            for (Queue q : v.queues()) {
+                if (q instanceof ClassicQueue cq) {
+                    cq.shutdown().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                }
+            }
+        }
+        store.close();
         queueThreads.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

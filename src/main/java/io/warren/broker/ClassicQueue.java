@@ -4,6 +4,9 @@ import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.concurrent.EventExecutor;
 import io.warren.protocol.AmqpException;
 import io.warren.protocol.ReplyCode;
+import io.warren.store.Persister;
+import io.warren.store.QueueLog;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -11,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * RabbitMQ's classic queue: FIFO, in memory, owned by one queue thread. Requeued messages go back
@@ -19,6 +24,7 @@ import java.util.function.Consumer;
  * batch per round.
  */
 public final class ClassicQueue implements Queue {
+    private static final Logger log = LoggerFactory.getLogger(ClassicQueue.class);
     /** Deliveries per dispatch round before yielding the thread to other queues. */
     private static final int ROUND_LIMIT = 256;
 
@@ -31,6 +37,9 @@ public final class ClassicQueue implements Queue {
     private final Object owner;
     private final EventExecutor executor;
     private final Consumer<ClassicQueue> onDeleted;
+    /** The message log of a durable queue (persistent messages only); null for a transient queue. */
+    private final QueueLog store;
+    private boolean storeFailed;
 
     // Queue thread only from here on.
     private final ArrayDeque<Entry> ready = new ArrayDeque<>();
@@ -49,6 +58,8 @@ public final class ClassicQueue implements Queue {
         final long id;
         final Message message;
         boolean redelivered;
+        /** The log segment holding this message, or -1 when it is not stored. */
+        long segment = -1;
 
         Entry(long id, Message message) {
             this.id = id;
@@ -59,6 +70,13 @@ public final class ClassicQueue implements Queue {
     public ClassicQueue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
                         Map<String, Object> arguments, Object owner, EventExecutor executor,
                         Consumer<ClassicQueue> onDeleted) {
+        this(vhost, name, durable, exclusive, autoDelete, arguments, owner, executor, onDeleted, null);
+    }
+
+    public ClassicQueue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
+                        Map<String, Object> arguments, Object owner, EventExecutor executor,
+                        Consumer<ClassicQueue> onDeleted, QueueLog store) {
+        this.store = store;
         this.vhost = vhost;
         this.name = name;
         this.durable = durable;
@@ -88,9 +106,65 @@ public final class ClassicQueue implements Queue {
                 return;
             }
             for (Message m : messages) {
-                ready.add(new Entry(nextId++, m));
+                Entry e = new Entry(nextId++, m);
+                if (store != null && m.header().persistent()) {
+                    persist(e);
+                }
+                ready.add(e);
+            }
+            if (store != null) {
+                store.flushLater();
             }
             dispatch();
+        });
+    }
+
+    private void persist(Entry e) {
+        try {
+            e.segment = store.appendPublish(e.id, e.message);
+        } catch (UncheckedIOException failure) {
+            if (!storeFailed) {
+                log.error("{}: cannot write to its message log: {}. Publishers get basic.nack until it works again",
+                        this, failure.getMessage());
+            }
+            storeFailed = true;
+        }
+    }
+
+    /** Settles a stored message in the log (acked, dropped or purged). */
+    private void forget(Entry e) {
+        if (e.segment >= 0 && store != null && !deleted) {
+            try {
+                store.appendAck(e.id, e.segment);
+            } catch (UncheckedIOException failure) {
+                log.warn("{}: cannot record an ack: {} (the message may come back after a restart)", this, failure.getMessage());
+            }
+        }
+        e.message.release();
+    }
+
+    /** Puts messages found in the log back, as they were, before the queue serves anyone. */
+    public void restore(List<QueueLog.Recovered> recovered) {
+        for (QueueLog.Recovered r : recovered) {
+            Entry e = new Entry(r.id(), r.message());
+            e.segment = r.segment();
+            // It may have been delivered before the restart: say so, as RabbitMQ does.
+            e.redelivered = true;
+            ready.add(e);
+            nextId = Math.max(nextId, r.id() + 1);
+        }
+    }
+
+    @Override
+    public void whenDurable(EventExecutor replyTo, Persister.SyncCallback done) {
+        executor.execute(() -> {
+            if (store == null) {
+                replyTo.execute(() -> done.synced(true));
+                return;
+            }
+            boolean failed = storeFailed;
+            storeFailed = false;
+            store.whenSynced(ok -> replyTo.execute(() -> done.synced(ok && !failed)));
         });
     }
 
@@ -168,7 +242,7 @@ public final class ClassicQueue implements Queue {
             for (int i = 0; i < count; i++) {
                 Entry e = unacked.remove(ids[i]);
                 if (e != null) {
-                    e.message.release();
+                    forget(e);
                     if (consumer != null) {
                         consumer.unacked--;
                     }
@@ -193,7 +267,7 @@ public final class ClassicQueue implements Queue {
                     e.redelivered = true;
                     requeued.put(e.id, e);
                 } else {
-                    e.message.release();
+                    forget(e);
                 }
             }
             dispatch();
@@ -217,7 +291,7 @@ public final class ClassicQueue implements Queue {
                         "queue '" + name + "' in vhost '" + vhost + "' in use");
             } else if (ifEmpty && readyCount() > 0) {
                 result = new AmqpException(ReplyCode.PRECONDITION_FAILED,
-                        "queue '" + name + "' in vhost '" + vhost + "' is not empty");
+                        "queue '" + name + "' in vhost '" + vhost + "' not empty");
             } else {
                 result = deleted ? 0L : deleteNow();
             }
@@ -226,13 +300,17 @@ public final class ClassicQueue implements Queue {
     }
 
     private long deleteNow() {
+        long count = readyCount();
         deleted = true;
+        dropReady();
+        if (store != null) {
+            store.delete();
+        }
         for (QueueConsumer c : consumers) {
             c.cancelled = true;
             c.channel().executor().execute(() -> c.channel().consumerCancelledByServer(c));
         }
         consumers.clear();
-        long count = dropReady();
         onDeleted.accept(this);
         return count;
     }
@@ -240,11 +318,11 @@ public final class ClassicQueue implements Queue {
     private long dropReady() {
         long count = readyCount();
         for (Entry e : requeued.values()) {
-            e.message.release();
+            forget(e);
         }
         requeued.clear();
         for (Entry e; (e = ready.poll()) != null; ) {
-            e.message.release();
+            forget(e);
         }
         return count;
     }
@@ -351,6 +429,15 @@ public final class ClassicQueue implements Queue {
             }
             deleteIfUnused();
             dispatch();
+        });
+    }
+
+    /** Broker shutdown: closes the message log (on the queue's thread). */
+    public io.netty.util.concurrent.Future<?> shutdown() {
+        return executor.submit(() -> {
+            if (store != null && !deleted) {
+                store.close();
+            }
         });
     }
 

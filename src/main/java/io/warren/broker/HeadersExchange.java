@@ -60,7 +60,8 @@ public final class HeadersExchange extends Exchange {
         }
         return switch (s) {
             case "all", "any", "all-with-x", "any-with-x" -> null;
-            default -> "Invalid x-match field value \"" + s + "\"; expected all, any, all-with-x, or any-with-x";
+            // RabbitMQ prints the value as an Erlang binary: <<"some">>.
+            default -> "Invalid x-match field value <<\"" + s + "\">>; expected all, any, all-with-x, or any-with-x";
         };
     }
 

@@ -26,6 +26,13 @@ public sealed interface Queue extends Destination permits ClassicQueue {
     /** Appends published messages, taking over one reference to each. */
     void enqueue(List<Message> messages);
 
+    /**
+     * Runs {@code done} on {@code replyTo} once every message enqueued before this call that the
+     * queue stores is on disk (at once for a queue that stores nothing). Publisher confirms and
+     * tx.commit-ok wait on it.
+     */
+    void whenDurable(EventExecutor replyTo, io.warren.store.Persister.SyncCallback done);
+
     /** Ready message count and consumer count, for queue.declare-ok. */
     void counts(EventExecutor replyTo, Consumer<long[]> reply);
 

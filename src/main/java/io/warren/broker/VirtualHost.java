@@ -8,7 +8,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import io.warren.store.DefinitionsFile;
+import io.warren.store.QueueLog;
+import io.warren.store.Store;
 
 /**
  * One virtual host: its exchanges and queues by name. Lookups are lock-free; changes to the set of
@@ -24,10 +28,18 @@ public final class VirtualHost {
     private final EventExecutorGroup queueThreads;
     private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
     private final Map<String, Queue> queues = new ConcurrentHashMap<>();
+    /** Where durable definitions and messages go; null for a broker that keeps nothing. */
+    private final Store store;
+    private volatile CompletableFuture<Void> lastSave = CompletableFuture.completedFuture(null);
 
     public VirtualHost(String name, EventExecutorGroup queueThreads) {
+        this(name, queueThreads, null);
+    }
+
+    public VirtualHost(String name, EventExecutorGroup queueThreads, Store store) {
         this.name = name;
         this.queueThreads = queueThreads;
+        this.store = store;
         for (String type : List.of(DirectExchange.TYPE, FanoutExchange.TYPE, TopicExchange.TYPE, HeadersExchange.TYPE)) {
             String exchange = "amq." + type;
             exchanges.put(exchange, newExchange(exchange, type, true, false, false, Map.of()));
@@ -87,6 +99,9 @@ public final class VirtualHost {
         }
         Exchange created = newExchange(exchangeName, type, durable, autoDelete, internal, arguments);
         exchanges.put(exchangeName, created);
+        if (durable) {
+            definitionsChanged();
+        }
         return created;
     }
 
@@ -129,14 +144,17 @@ public final class VirtualHost {
 
     /** Deletes an exchange and every binding to and from it; false when there was none. */
     public synchronized boolean deleteExchange(String exchangeName, boolean ifUnused) {
+        // RabbitMQ checks the name before looking the exchange up: deleting any amq.* name is refused.
+        if (exchangeName.isEmpty()) {
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+        }
+        if (exchangeName.startsWith("amq.")) {
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "deletion of system exchange '" + exchangeName
+                    + "' in vhost '" + name + "' not allowed");
+        }
         Exchange e = exchanges.get(exchangeName);
         if (e == null) {
             return false;
-        }
-        if (exchangeName.isEmpty() || exchangeName.startsWith("amq.")) {
-            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange"
-                    .replace("the default exchange", exchangeName.isEmpty() ? "the default exchange"
-                            : "system exchange '" + exchangeName + "' in vhost '" + name + "'"));
         }
         if (ifUnused && !e.bindings().isEmpty()) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED,
@@ -144,6 +162,9 @@ public final class VirtualHost {
         }
         exchanges.remove(exchangeName);
         removeBindingsTo(e);
+        if (e.durable()) {
+            definitionsChanged();
+        }
         return true;
     }
 
@@ -158,6 +179,11 @@ public final class VirtualHost {
                 queueName = serverName();
             } while (queues.containsKey(queueName));
         } else {
+            // As in RabbitMQ, a non-passive declare of any amq.* name is refused, even of an existing queue.
+            if (queueName.startsWith("amq.")) {
+                throw new AmqpException(ReplyCode.ACCESS_REFUSED,
+                        "queue name '" + queueName + "' contains reserved prefix 'amq.*'");
+            }
             Queue existing = queues.get(queueName);
             if (existing != null) {
                 checkExclusiveAccess(existing, connection);
@@ -167,18 +193,18 @@ public final class VirtualHost {
                 if (existing.autoDelete() != autoDelete) {
                     throw inequivalent("auto_delete", "queue", queueName, autoDelete, existing.autoDelete());
                 }
-                if (exclusive && !existing.exclusive()) {
+                if (exclusive != existing.exclusive()) {
                     throw lockedError(queueName);
                 }
                 return existing;
             }
-            if (queueName.startsWith("amq.")) {
-                throw new AmqpException(ReplyCode.ACCESS_REFUSED,
-                        "queue name '" + queueName + "' contains reserved prefix 'amq.*'");
-            }
         }
+        QueueLog log = durable && !exclusive && store != null ? store.openQueueLog(name, queueName, true) : null;
         ClassicQueue created = new ClassicQueue(name, queueName, durable, exclusive, autoDelete, arguments,
-                exclusive ? connection : null, queueThreads.next(), this::queueDeleted);
+                exclusive ? connection : null, queueThreads.next(), this::queueDeleted, log);
+        if (log != null) {
+            definitionsChanged();
+        }
         queues.put(queueName, created);
         return created;
     }
@@ -206,6 +232,9 @@ public final class VirtualHost {
     private synchronized void queueDeleted(ClassicQueue queue) {
         queues.remove(queue.name(), queue);
         removeBindingsTo(queue);
+        if (queue.durable() && !queue.exclusive()) {
+            definitionsChanged();
+        }
     }
 
     private void removeBindingsTo(Destination destination) {
@@ -219,11 +248,17 @@ public final class VirtualHost {
     private void deleteIfAutoDelete(Exchange e) {
         if (e.autoDelete() && e.bindings().isEmpty() && exchanges.remove(e.name(), e)) {
             removeBindingsTo(e);
+            if (e.durable()) {
+                definitionsChanged();
+            }
         }
     }
 
     public synchronized void bind(Exchange source, Destination destination, String routingKey, Map<String, Object> arguments) {
         checkNotDefault(source);
+        if (destination instanceof Exchange e) {
+            checkNotDefault(e);
+        }
         if (destination instanceof Queue q && q.isDeleted() || destination instanceof Exchange e && exchanges.get(e.name()) != e) {
             throw new AmqpException(ReplyCode.NOT_FOUND, "no " + (destination instanceof Queue ? "queue" : "exchange")
                     + " '" + destination.name() + "' in vhost '" + name + "'");
@@ -234,12 +269,20 @@ public final class VirtualHost {
                 throw new AmqpException(ReplyCode.PRECONDITION_FAILED, invalid);
             }
         }
-        source.bind(new Binding(source, destination, routingKey, arguments));
+        if (source.bind(new Binding(source, destination, routingKey, arguments)) && isDurable(source) && isDurable(destination)) {
+            definitionsChanged();
+        }
     }
 
     public synchronized void unbind(Exchange source, Destination destination, String routingKey, Map<String, Object> arguments) {
         checkNotDefault(source);
+        if (destination instanceof Exchange e) {
+            checkNotDefault(e);
+        }
         if (source.unbind(new Binding(source, destination, routingKey, arguments))) {
+            if (isDurable(source) && isDurable(destination)) {
+                definitionsChanged();
+            }
             deleteIfAutoDelete(source);
         }
     }
@@ -248,6 +291,81 @@ public final class VirtualHost {
         if (source.name().isEmpty()) {
             throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
         }
+    }
+
+    private static boolean isDurable(Destination d) {
+        return d instanceof Exchange e ? e.durable() : ((Queue) d).durable() && !((Queue) d).exclusive();
+    }
+
+    private void definitionsChanged() {
+        if (store != null) {
+            lastSave = store.saveDefinitions();
+        }
+    }
+
+    /** Completes once every definition change made so far is on disk. */
+    public CompletableFuture<Void> saved() {
+        return lastSave;
+    }
+
+    // ---------------------------------------------------------------- definitions: save and restore
+
+    /** Adds this vhost's durable exchanges, queues and bindings to a definitions document being built. */
+    public void collectDefinitions(List<DefinitionsFile.Exchange> exchangeDefs, List<DefinitionsFile.Queue> queueDefs,
+                                   List<DefinitionsFile.Binding> bindingDefs) {
+        for (Exchange e : exchanges.values()) {
+            if (e.durable() && !e.name().isEmpty() && !e.name().startsWith("amq.")) {
+                exchangeDefs.add(new DefinitionsFile.Exchange(e.name(), name, e.type(), true, e.autoDelete(),
+                        e.internal(), DefinitionsFile.toJson(e.arguments())));
+            }
+        }
+        for (Queue q : queues.values()) {
+            if (q.durable() && !q.exclusive() && !q.isDeleted()) {
+                queueDefs.add(new DefinitionsFile.Queue(q.name(), name, true, q.autoDelete(),
+                        DefinitionsFile.toJson(q.arguments())));
+            }
+        }
+        for (Exchange e : exchanges.values()) {
+            if (!e.durable()) {
+                continue;
+            }
+            for (Binding b : e.bindings()) {
+                if (isDurable(b.destination())) {
+                    bindingDefs.add(new DefinitionsFile.Binding(e.name(), name, b.destination().name(),
+                            b.destination() instanceof Queue ? "queue" : "exchange", b.routingKey(),
+                            DefinitionsFile.toJson(b.arguments())));
+                }
+            }
+        }
+    }
+
+    /** Startup: a durable exchange from the definitions document. */
+    public void restoreExchange(DefinitionsFile.Exchange def) {
+        exchanges.computeIfAbsent(def.name(), n -> newExchange(n, def.type(), true, def.auto_delete(),
+                def.internal(), def.arguments()));
+    }
+
+    /** Startup: a durable queue and the messages in its log; returns the number of messages recovered. */
+    public int restoreQueue(DefinitionsFile.Queue def) {
+        QueueLog log = store.openQueueLog(name, def.name(), false);
+        List<QueueLog.Recovered> recovered = log.recover();
+        ClassicQueue q = new ClassicQueue(name, def.name(), true, false, def.auto_delete(), def.arguments(), null,
+                queueThreads.next(), this::queueDeleted, log);
+        q.restore(recovered);
+        queues.put(def.name(), q);
+        return recovered.size();
+    }
+
+    /** Startup: a binding between durable things; false when either end is missing. */
+    public boolean restoreBinding(DefinitionsFile.Binding def) {
+        Exchange source = exchanges.get(def.source());
+        Destination destination = "exchange".equals(def.destination_type())
+                ? exchanges.get(def.destination()) : queues.get(def.destination());
+        if (source == null || destination == null) {
+            return false;
+        }
+        source.bind(new Binding(source, destination, def.routing_key(), def.arguments()));
+        return true;
     }
 
     @Override

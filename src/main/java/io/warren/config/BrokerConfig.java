@@ -31,6 +31,8 @@ public final class BrokerConfig {
     /** Threads that run queues; 0 means one per core. */
     private int queueThreads = 0;
 
+    private long storeFlushIntervalMillis = 200;
+
     public String bindAddress() { return bindAddress; }
     public BrokerConfig bindAddress(String v) { bindAddress = v; return this; }
     public int amqpPort() { return amqpPort; }
@@ -55,6 +57,9 @@ public final class BrokerConfig {
     public BrokerConfig defaultVhost(String v) { defaultVhost = v; return this; }
     public Set<String> loopbackUsers() { return loopbackUsers; }
     public BrokerConfig loopbackUsers(Set<String> v) { loopbackUsers = new LinkedHashSet<>(v); return this; }
+    /** Without publisher confirms waiting, written messages reach disk within this many milliseconds. */
+    public long storeFlushIntervalMillis() { return storeFlushIntervalMillis; }
+    public BrokerConfig storeFlushIntervalMillis(long v) { storeFlushIntervalMillis = v; return this; }
     public int queueThreads() { return queueThreads > 0 ? queueThreads : Runtime.getRuntime().availableProcessors(); }
     public BrokerConfig queueThreads(int v) { queueThreads = v; return this; }
 }
