@@ -647,6 +647,9 @@ final class AmqpChannel implements ConsumerChannel {
                 Queue q = e.getKey();
                 boolean mustSync = batch != null && storesAny(q, e.getValue());
                 q.enqueue(e.getValue());
+                if (q.overloaded()) {
+                    connection.pauseReadingFor(q);
+                }
                 if (mustSync) {
                     ConfirmBatch waiting = batch;
                     waiting.waiting++;

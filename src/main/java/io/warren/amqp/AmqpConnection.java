@@ -66,6 +66,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private boolean consumerCancelNotify;
     private boolean authFailureClose;
     private ScheduledFuture<?> handshakeTimeout;
+    /** Queues this connection waits on before reading again (credit flow). */
+    private int pausedBy;
     private String closeReason;
 
     public AmqpConnection(Broker broker, DirectReplies directReplies, ConnectionRegistry registry) {
@@ -101,6 +103,20 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (!exclusiveQueues.contains(queue)) {
             exclusiveQueues.add(queue);
         }
+    }
+
+    /**
+     * Credit flow: stops reading this socket until the queue catches up, so that TCP pushes back on
+     * the publisher instead of the queue's mailbox filling the heap.
+     */
+    void pauseReadingFor(Queue queue) {
+        pausedBy++;
+        ctx.channel().config().setAutoRead(false);
+        queue.onRelief(() -> ctx.executor().execute(() -> {
+            if (--pausedBy == 0 && state != State.CLOSED) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }));
     }
 
     void removeChannel(AmqpChannel channel) {

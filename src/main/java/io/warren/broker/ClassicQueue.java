@@ -27,6 +27,10 @@ public final class ClassicQueue implements Queue {
     private static final Logger log = LoggerFactory.getLogger(ClassicQueue.class);
     /** Deliveries per dispatch round before yielding the thread to other queues. */
     private static final int ROUND_LIMIT = 256;
+    /** Messages handed to the queue but not yet taken in, above which publishers are paused... */
+    private static final int INBOX_HIGH = 20_000;
+    /** ...until it falls below this. */
+    private static final int INBOX_LOW = 5_000;
 
     private final String vhost;
     private final String name;
@@ -52,6 +56,10 @@ public final class ClassicQueue implements Queue {
     private boolean hadConsumer;
     private boolean dispatchScheduled;
     private volatile boolean deleted;
+    /** Any thread: messages posted by publishers that the queue thread has not taken in yet. */
+    private final java.util.concurrent.atomic.AtomicInteger inbox = new java.util.concurrent.atomic.AtomicInteger();
+    /** Any thread adds; the queue thread runs them once the inbox is low again. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> pausedPublishers = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** One message in the queue: its number in publish order, and whether it was delivered before. */
     private static final class Entry {
@@ -100,7 +108,11 @@ public final class ClassicQueue implements Queue {
 
     @Override
     public void enqueue(List<Message> messages) {
+        inbox.addAndGet(messages.size());
         executor.execute(() -> {
+            if (inbox.addAndGet(-messages.size()) < INBOX_LOW && !pausedPublishers.isEmpty()) {
+                resumePublishers();
+            }
             if (deleted) {
                 messages.forEach(Message::release);
                 return;
@@ -166,6 +178,25 @@ public final class ClassicQueue implements Queue {
             storeFailed = false;
             store.whenSynced(ok -> replyTo.execute(() -> done.synced(ok && !failed)));
         });
+    }
+
+    @Override
+    public boolean overloaded() {
+        return inbox.get() > INBOX_HIGH;
+    }
+
+    @Override
+    public void onRelief(Runnable resume) {
+        pausedPublishers.add(resume);
+        if (inbox.get() < INBOX_LOW || deleted) {
+            executor.execute(this::resumePublishers);
+        }
+    }
+
+    private void resumePublishers() {
+        for (Runnable r; (r = pausedPublishers.poll()) != null; ) {
+            r.run();
+        }
     }
 
     @Override

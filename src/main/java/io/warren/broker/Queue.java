@@ -33,6 +33,12 @@ public sealed interface Queue extends Destination permits ClassicQueue {
      */
     void whenDurable(EventExecutor replyTo, io.warren.store.Persister.SyncCallback done);
 
+    /** Any thread: true while publishers are far ahead of the queue and should stop reading for a while. */
+    boolean overloaded();
+
+    /** Any thread: runs {@code resume} (on the queue's thread) once the queue has caught up. */
+    void onRelief(Runnable resume);
+
     /** Ready message count and consumer count, for queue.declare-ok. */
     void counts(EventExecutor replyTo, Consumer<long[]> reply);
 
