@@ -20,6 +20,7 @@ import io.warren.protocol.MethodCodec;
 import io.warren.protocol.MethodFrame;
 import io.warren.protocol.Properties;
 import io.warren.protocol.ReplyCode;
+import io.warren.store.BodyStore;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -298,6 +299,13 @@ final class AmqpChannel implements ConsumerChannel {
     }
 
     private void exchangeBind(MethodFrame m, boolean bind) {
+        if (!bind && (vhost.exchange(m.string("destination")) == null || vhost.exchange(m.string("source")) == null)) {
+            // As in RabbitMQ 3.x, unbinding an exchange that does not exist is a no-op.
+            if (!m.bool("nowait")) {
+                afterDefinitionsSaved(() -> send(Method.EXCHANGE_UNBIND_OK));
+            }
+            return;
+        }
         Exchange destination = vhost.existingExchange(m.string("destination"));
         Exchange source = vhost.existingExchange(m.string("source"));
         if (bind) {
@@ -358,7 +366,13 @@ final class AmqpChannel implements ConsumerChannel {
     }
 
     private void queueBind(MethodFrame m, boolean bind) {
-        Queue q = accessibleQueue(m.string("queue"));
+        if (!bind && (vhost.queue(queueName(m.string("queue"))) == null || vhost.exchange(m.string("exchange")) == null)) {
+            // As in RabbitMQ 3.x, unbinding a queue or exchange that does not exist is a no-op.
+            afterDefinitionsSaved(() -> send(Method.QUEUE_UNBIND_OK));
+            return;
+        }
+        // RabbitMQ checks exclusivity on bind but not on unbind.
+        Queue q = bind ? accessibleQueue(m.string("queue")) : vhost.existingQueue(queueName(m.string("queue")));
         Exchange source = vhost.existingExchange(m.string("exchange"));
         String key = m.string("routing-key");
         if (bind) {
@@ -579,6 +593,9 @@ final class AmqpChannel implements ConsumerChannel {
             } else {
                 List<Queue> queues = routeResult.route(exchange, key, header).queues();
                 if (!queues.isEmpty()) {
+                    if (queues.size() > 1 && message.bodySize() >= BodyStore.SHARED_FROM) {
+                        storeBodyOnce(message, queues);
+                    }
                     for (Queue q : queues) {
                         pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
                     }
@@ -596,6 +613,22 @@ final class AmqpChannel implements ConsumerChannel {
             if (message.header() != header) {
                 message.release();
             }
+        }
+    }
+
+    /**
+     * A large persistent body going to several durable queues is written once to the shared body
+     * store; each queue's log then holds only a reference to it.
+     */
+    private void storeBodyOnce(Message message, List<Queue> queues) {
+        int durable = 0;
+        for (Queue q : queues) {
+            if (q.durable() && !q.exclusive()) {
+                durable++;
+            }
+        }
+        if (durable > 1 && message.header().persistent()) {
+            message.storedBody(connection.broker().bodies().write(message.body(), durable));
         }
     }
 

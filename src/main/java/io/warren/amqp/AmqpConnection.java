@@ -531,7 +531,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         state = State.CLOSING;
-        ctx.writeAndFlush(FrameWriter.method(ctx.alloc(), 0, Method.CONNECTION_CLOSE, code, text, classId, methodId));
+        ctx.writeAndFlush(FrameWriter.method(ctx.alloc(), 0, Method.CONNECTION_CLOSE, code,
+                AmqpException.replyText(text), classId, methodId));
         ctx.executor().schedule(() -> {
             ctx.close();
         }, CLOSE_OK_TIMEOUT_MS, TimeUnit.MILLISECONDS);

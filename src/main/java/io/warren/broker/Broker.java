@@ -62,6 +62,7 @@ public final class Broker implements AutoCloseable {
             logs.add(store.queueDir(q.vhost(), q.name()));
         }
         store.removeLogsExcept(logs);
+        store.bodies().trimUnreferenced();
         int bindings = 0;
         for (DefinitionsFile.Binding b : defs.bindings()) {
             if (vhostFor(b.vhost()).restoreBinding(b)) {
@@ -98,6 +99,11 @@ public final class Broker implements AutoCloseable {
 
     public EventExecutorGroup queueThreads() {
         return queueThreads;
+    }
+
+    /** The shared store for large bodies routed to several durable queues. */
+    public io.warren.store.BodyStore bodies() {
+        return store.bodies();
     }
 
     public VirtualHost vhost(String name) {

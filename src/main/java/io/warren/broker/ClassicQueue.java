@@ -114,7 +114,12 @@ public final class ClassicQueue implements Queue {
                 resumePublishers();
             }
             if (deleted) {
-                messages.forEach(Message::release);
+                for (Message m : messages) {
+                    if (store != null && m.storedBody() != null && m.header().persistent()) {
+                        store.releaseBody(m.storedBody());
+                    }
+                    m.release();
+                }
                 return;
             }
             for (Message m : messages) {
@@ -151,6 +156,9 @@ public final class ClassicQueue implements Queue {
             } catch (UncheckedIOException failure) {
                 log.warn("{}: cannot record an ack: {} (the message may come back after a restart)", this, failure.getMessage());
             }
+        }
+        if (e.segment >= 0 && store != null && e.message.storedBody() != null) {
+            store.releaseBody(e.message.storedBody());
         }
         e.message.release();
     }
@@ -452,7 +460,7 @@ public final class ClassicQueue implements Queue {
                     continue;
                 }
                 if (deleted) {
-                    e.message.release();
+                    forget(e);
                 } else {
                     e.redelivered = true;
                     requeued.put(e.id, e);
@@ -469,6 +477,17 @@ public final class ClassicQueue implements Queue {
             if (store != null && !deleted) {
                 store.close();
             }
+            // Release what memory holds; the log (if any) keeps the persistent messages.
+            for (Entry e : requeued.values()) {
+                e.message.release();
+            }
+            requeued.clear();
+            for (Entry e; (e = ready.poll()) != null; ) {
+                e.message.release();
+            }
+            unacked.values().forEach(e -> e.message.release());
+            unacked.clear();
+            consumers.clear();
         });
     }
 

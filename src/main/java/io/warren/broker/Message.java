@@ -16,6 +16,8 @@ public final class Message extends AbstractReferenceCounted {
     private final String routingKey;
     private final ContentHeader header;
     private final ByteBuf body;
+    /** Set when the body was written once to the shared body store (before the message reaches queues). */
+    private io.warren.store.BodyStore.BodyRef storedBody;
 
     public Message(String exchange, String routingKey, ContentHeader header, ByteBuf body) {
         this.exchange = exchange;
@@ -30,6 +32,8 @@ public final class Message extends AbstractReferenceCounted {
     /** The body; read it with index-based or duplicate access, never move its reader index. */
     public ByteBuf body() { return body; }
     public int bodySize() { return body.readableBytes(); }
+    public io.warren.store.BodyStore.BodyRef storedBody() { return storedBody; }
+    public void storedBody(io.warren.store.BodyStore.BodyRef ref) { storedBody = ref; }
 
     /** The same content under a new header (e.g. a rewritten reply-to); shares the body. */
     public Message withHeader(ContentHeader newHeader) {

@@ -12,7 +12,7 @@ public final class AmqpException extends RuntimeException {
     private final String text;
 
     public AmqpException(int replyCode, String text, int classId, int methodId) {
-        super(ReplyCode.name(replyCode) + " - " + text, null, false, false);
+        super(replyText(ReplyCode.name(replyCode) + " - " + text), null, false, false);
         this.text = text;
         this.replyCode = replyCode;
         this.classId = classId;
@@ -25,6 +25,28 @@ public final class AmqpException extends RuntimeException {
 
     public AmqpException(int replyCode, String text) {
         this(replyCode, text, 0, 0);
+    }
+
+    /**
+     * A reply text that fits the reply-text shortstr: as RabbitMQ does, text over 255 UTF-8 bytes is
+     * cut to 252 bytes (never inside a character) followed by "...".
+     */
+    public static String replyText(String text) {
+        if (text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 255) {
+            return text;
+        }
+        int bytes = 0;
+        int end = 0;
+        while (end < text.length()) {
+            int cp = text.codePointAt(end);
+            int size = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes + size > 252) {
+                break;
+            }
+            bytes += size;
+            end += Character.charCount(cp);
+        }
+        return text.substring(0, end) + "...";
     }
 
     public int replyCode() { return replyCode; }

@@ -84,12 +84,30 @@ public final class ContentHeader {
     public boolean hasReplyTo() { return has(Properties.REPLY_TO); }
     public boolean hasExpiration() { return has(Properties.EXPIRATION); }
 
+    /**
+     * Delivery mode 2. Read straight from the raw bytes (skipping the fields before it), without
+     * decoding the other properties: every publish to a durable queue asks.
+     */
     public boolean persistent() {
         if (!has(Properties.DELIVERY_MODE)) {
             return false;
         }
-        Integer mode = properties().deliveryMode;
-        return mode != null && mode == 2;
+        if (decoded != null) {
+            Integer mode = decoded.deliveryMode;
+            return mode != null && mode == 2;
+        }
+        ByteBuf raw = rawProperties;
+        int at = raw.readerIndex() + 2;
+        if (has(Properties.CONTENT_TYPE)) {
+            at += 1 + raw.getUnsignedByte(at);
+        }
+        if (has(Properties.CONTENT_ENCODING)) {
+            at += 1 + raw.getUnsignedByte(at);
+        }
+        if (has(Properties.HEADERS)) {
+            at += 4 + raw.getInt(at);
+        }
+        return raw.getUnsignedByte(at) == 2;
     }
 
     public Map<String, Object> headers() {

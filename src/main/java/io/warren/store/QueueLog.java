@@ -41,11 +41,14 @@ public final class QueueLog implements AutoCloseable {
     static final int HEADER = 19;
     static final byte PUBLISH = 1;
     static final byte ACK = 2;
+    /** A publish whose body is in the shared {@link BodyStore}: the record holds a reference. */
+    static final byte PUBLISH_REF = 3;
     static final long SEGMENT_SIZE = 16L << 20;
 
     private final Path dir;
     private final String description;
     private final Persister persister;
+    private final BodyStore bodies;
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private Segment current;
     private boolean unsynced;
@@ -68,20 +71,21 @@ public final class QueueLog implements AutoCloseable {
     public record Recovered(long id, Message message, long segment) {
     }
 
-    private QueueLog(Path dir, String description, Persister persister) {
+    private QueueLog(Path dir, String description, Persister persister, BodyStore bodies) {
+        this.bodies = bodies;
         this.dir = dir;
         this.description = description;
         this.persister = persister;
     }
 
     /** Opens (creating if needed) the log in {@code dir}; call {@link #recover} next. */
-    public static QueueLog open(Path dir, String description, Persister persister) {
+    public static QueueLog open(Path dir, String description, Persister persister, BodyStore bodies) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + dir, e);
         }
-        return new QueueLog(dir, description, persister);
+        return new QueueLog(dir, description, persister, bodies);
     }
 
     /**
@@ -135,7 +139,7 @@ public final class QueueLog implements AutoCloseable {
                 int problem = checkRecord(buf, pos, bytes.length);
                 if (problem == 0) {
                     int length = buf.getInt(pos + 3);
-                    readRecord(buf, pos, length, segment.number, live);
+                    readRecord(buf, pos, length, segment.number, live, segment.path);
                     pos += HEADER + length;
                     validEnd = pos;
                     continue;
@@ -174,7 +178,7 @@ public final class QueueLog implements AutoCloseable {
             return 2;
         }
         byte type = buf.getByte(pos + 2);
-        if (type != PUBLISH && type != ACK) {
+        if (type != PUBLISH && type != ACK && type != PUBLISH_REF) {
             return 3;
         }
         long length = buf.getUnsignedInt(pos + 3);
@@ -201,12 +205,15 @@ public final class QueueLog implements AutoCloseable {
         return (int) crc.getValue();
     }
 
-    private static void readRecord(ByteBuf buf, int pos, int length, long segment, Map<Long, Recovered> live) {
+    private void readRecord(ByteBuf buf, int pos, int length, long segment, Map<Long, Recovered> live, Path file) {
         byte type = buf.getByte(pos + 2);
         long id = buf.getLong(pos + 11);
         if (type == ACK) {
             Recovered r = live.remove(id);
             if (r != null) {
+                if (r.message().storedBody() != null) {
+                    bodies.release(r.message().storedBody());
+                }
                 r.message().release();
             }
             return;
@@ -216,9 +223,25 @@ public final class QueueLog implements AutoCloseable {
         String routingKey = FieldTableCodec.readShortString(in);
         int propsLength = in.readInt();
         ByteBuf props = in.readRetainedSlice(propsLength);
-        ByteBuf body = in.readRetainedSlice(in.readableBytes());
+        ByteBuf body;
+        BodyStore.BodyRef ref = null;
+        if (type == PUBLISH_REF) {
+            ref = new BodyStore.BodyRef(in.readLong(), in.readLong(), in.readInt());
+            body = bodies.read(ref);
+            if (body == null) {
+                props.release();
+                log.warn("{}: message {} in {} refers to a shared body that is missing or damaged; skipped",
+                        description, id, file.getFileName());
+                return;
+            }
+            bodies.recovered(ref);
+        } else {
+            body = in.readRetainedSlice(in.readableBytes());
+        }
         ContentHeader header = new ContentHeader(body.readableBytes(), props);
-        Recovered previous = live.put(id, new Recovered(id, new Message(exchange, routingKey, header, body), segment));
+        Message message = new Message(exchange, routingKey, header, body);
+        message.storedBody(ref);
+        Recovered previous = live.put(id, new Recovered(id, message, segment));
         if (previous != null) {
             previous.message().release();
         }
@@ -237,15 +260,21 @@ public final class QueueLog implements AutoCloseable {
     public long appendPublish(long id, Message message) {
         ByteBuf props = message.header().rawProperties();
         ByteBuf body = message.body();
+        BodyStore.BodyRef ref = message.storedBody();
         byte[] exchange = message.exchange().getBytes(StandardCharsets.UTF_8);
         byte[] key = message.routingKey().getBytes(StandardCharsets.UTF_8);
-        int payload = 1 + exchange.length + 1 + key.length + 4 + props.readableBytes() + body.readableBytes();
+        int bodyPart = ref != null ? 20 : body.readableBytes();
+        int payload = 1 + exchange.length + 1 + key.length + 4 + props.readableBytes() + bodyPart;
         ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(HEADER + payload);
         try {
-            record.writeShort(MAGIC).writeByte(PUBLISH).writeInt(payload).writeInt(0).writeLong(id);
+            record.writeShort(MAGIC).writeByte(ref != null ? PUBLISH_REF : PUBLISH).writeInt(payload).writeInt(0).writeLong(id);
             record.writeByte(exchange.length).writeBytes(exchange).writeByte(key.length).writeBytes(key);
             record.writeInt(props.readableBytes()).writeBytes(props, props.readerIndex(), props.readableBytes());
-            record.writeBytes(body, body.readerIndex(), body.readableBytes());
+            if (ref != null) {
+                record.writeLong(ref.segment()).writeLong(ref.offset()).writeInt(ref.length());
+            } else {
+                record.writeBytes(body, body.readerIndex(), body.readableBytes());
+            }
             record.setInt(7, crc(record, 0, payload));
             Segment segment = write(record);
             segment.live++;
@@ -341,6 +370,11 @@ public final class QueueLog implements AutoCloseable {
         if (unsynced && current != null && current.channel != null) {
             persister.written(current.channel);
         }
+    }
+
+    /** The queue no longer refers to a shared body. */
+    public void releaseBody(BodyStore.BodyRef ref) {
+        bodies.release(ref);
     }
 
     /** Removes the log and its files (the queue was deleted). */

@@ -27,6 +27,7 @@ public final class Store implements AutoCloseable {
     private final FileLock lock;
     private final Persister persister;
     private final DefinitionsFile definitions;
+    private final BodyStore bodies;
 
     public Store(Path dataDir, long flushIntervalMillis, Supplier<DefinitionsFile.Definitions> snapshot) {
         this.dataDir = dataDir;
@@ -43,6 +44,7 @@ public final class Store implements AutoCloseable {
         }
         this.persister = new Persister(flushIntervalMillis);
         this.definitions = new DefinitionsFile(dataDir, snapshot);
+        this.bodies = new BodyStore(dataDir.resolve("bodies"), persister);
     }
 
     public DefinitionsFile.Definitions loadDefinitions() {
@@ -62,7 +64,7 @@ public final class Store implements AutoCloseable {
         if (fresh) {
             deleteRecursively(dir);
         }
-        return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "'", persister);
+        return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "'", persister, bodies);
     }
 
     /** Removes logs of queues that are no longer defined (deleted while the broker was down). */
@@ -72,6 +74,11 @@ public final class Store implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Bodies shared by several durable queues. */
+    public BodyStore bodies() {
+        return bodies;
     }
 
     public Path queueDir(String vhost, String queue) {
@@ -101,6 +108,7 @@ public final class Store implements AutoCloseable {
     public void close() {
         definitions.close();
         persister.close();
+        bodies.close();
         try {
             lock.release();
             lockFile.close();
