@@ -868,21 +868,22 @@ final class AmqpChannel implements ConsumerChannel {
             requeueUndeliverable(deliveries);
             return;
         }
-        io.netty.channel.Channel ch = connection.channel();
+        OutboundBatch out = new OutboundBatch(connection.channel());
         int frameMax = connection.frameMax();
         for (Delivery d : deliveries) {
             QueueConsumer c = d.consumer();
             long tag = ++deliveryTag;
             Message m = d.message();
-            ByteBuf out = connection.alloc().buffer(256 + Math.min(m.bodySize(), 2048));
-            FrameWriter.writeDeliver(out, id, c.tag(), tag, d.redelivered(), m.exchange(), m.routingKey());
-            FrameWriter.writeContent(ch, out, id, m.header(), m.body(), frameMax);
+            FrameWriter.writeDeliver(out.buffer(128 + c.tag().length() * 3 + m.routingKey().length() * 3
+                    + m.exchange().length() * 3), id, c.tag(), tag, d.redelivered(), m.exchange(), m.routingKey());
+            FrameWriter.writeContent(out, id, m.header(), m.body(), frameMax);
             if (c.noAck()) {
                 m.release();
             } else {
                 unacked.add(tag, d.queue(), d.id(), c);
             }
         }
+        out.finish();
         connection.flush();
     }
 

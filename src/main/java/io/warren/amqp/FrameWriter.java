@@ -79,6 +79,34 @@ final class FrameWriter {
         }
     }
 
+    /** Writes the content header and body frames into a batch; small bodies are copied, large ones sliced. */
+    static void writeContent(OutboundBatch out, int channel, ContentHeader header, ByteBuf body, int frameMax) {
+        ByteBuf props = header.rawProperties();
+        int size = body.readableBytes();
+        int maxChunk = frameMax - Frame.OVERHEAD;
+        boolean copy = size < COPY_BODY_BELOW && size <= maxChunk;
+        ByteBuf head = out.buffer(Frame.OVERHEAD + 12 + props.readableBytes() + (copy ? Frame.OVERHEAD + size : 0));
+        int start = beginFrame(head, Frame.HEADER, channel);
+        head.writeShort(ContentHeader.BASIC_CLASS).writeShort(0).writeLong(size);
+        head.writeBytes(props, props.readerIndex(), props.readableBytes());
+        endFrame(head, start);
+        if (size == 0) {
+            return;
+        }
+        if (copy) {
+            int bodyStart = beginFrame(head, Frame.BODY, channel);
+            head.writeBytes(body, body.readerIndex(), size);
+            endFrame(head, bodyStart);
+            return;
+        }
+        for (int offset = 0; offset < size; offset += maxChunk) {
+            int chunk = Math.min(maxChunk, size - offset);
+            out.buffer(7).writeByte(Frame.BODY).writeShort(channel).writeInt(chunk);
+            out.slice(body.retainedSlice(body.readerIndex() + offset, chunk));
+            out.buffer(1).writeByte(Frame.END);
+        }
+    }
+
     static ByteBuf heartbeat(ByteBufAllocator alloc) {
         return alloc.buffer(8).writeByte(Frame.HEARTBEAT).writeShort(0).writeInt(0).writeByte(Frame.END);
     }
