@@ -1,0 +1,47 @@
+package io.warren.bench.scenario;
+
+import com.rabbitmq.client.ConnectionFactory;
+import io.warren.bench.broker.AmqpProbe;
+import io.warren.bench.broker.Broker;
+import io.warren.bench.probe.JvmHeap;
+import io.warren.bench.probe.Rss;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+
+/**
+ * What one run of one scenario on one broker gets: the broker, a prefix that makes its queue and
+ * exchange names unique, its duration and where to write logs.
+ */
+public record RunContext(
+    Broker broker,
+    String runId,
+    int durationSeconds,
+    int warmupSeconds,
+    int backlogMessages,
+    int idleConnections,
+    Path logDir,
+    SubprocessGuard subprocesses) {
+
+  /** A queue or exchange name of this run's own, e.g. {@code bench.transient-1q.warren.r2.q}. */
+  public String name(String suffix) {
+    return "bench." + runId + "." + suffix;
+  }
+
+  public ConnectionFactory factory() {
+    return AmqpProbe.factory(broker.port());
+  }
+
+  public OptionalLong rssKib() {
+    OptionalLong pid = broker.pid();
+    return pid.isPresent() ? Rss.kib(pid.getAsLong()) : OptionalLong.empty();
+  }
+
+  /** Heap after a full GC when the broker is a JVM (Warren); empty for RabbitMQ. */
+  public OptionalLong heapAfterGcKib() {
+    OptionalLong pid = broker.pid();
+    if (pid.isEmpty() || !JvmHeap.isJvm(pid.getAsLong())) {
+      return OptionalLong.empty();
+    }
+    return JvmHeap.usedAfterGcKib(pid.getAsLong());
+  }
+}
