@@ -266,7 +266,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
             if (frame.type() == Frame.HEARTBEAT) {
                 frame.release();
                 if (channelId != 0) {
-                    throw new AmqpException(ReplyCode.FRAME_ERROR, "heartbeat frame on channel " + channelId);
+                    // RabbitMQ answers 505 here, not 501.
+                    throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "heartbeat frame on channel " + channelId);
                 }
                 return;
             }
@@ -307,7 +308,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private void openChannel(Frame frame) {
         try {
             if (frame.type() != Frame.METHOD) {
-                throw new AmqpException(ReplyCode.CHANNEL_ERROR, "expected 'channel.open' on channel " + frame.channel());
+                // As RabbitMQ: a content frame where a method must come is 505 even on an unopened channel.
+                throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
             }
             MethodFrame m = MethodCodec.decode(frame.channel(), frame.payload());
             if (m.method() != Method.CHANNEL_OPEN) {
@@ -438,14 +440,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         int clientChannelMax = m.integer("channel-max");
         long clientFrameMax = m.longValue("frame-max");
         int clientHeartbeat = m.integer("heartbeat");
-        if (clientFrameMax != 0 && clientFrameMax < Frame.MIN_SIZE) {
-            throw new AmqpException(ReplyCode.NOT_ALLOWED, "frame_max=" + clientFrameMax + " < "
-                    + Frame.MIN_SIZE + " min size", m.method());
-        }
-        if (clientFrameMax > config.frameMax()) {
-            throw new AmqpException(ReplyCode.NOT_ALLOWED, "frame_max=" + clientFrameMax + " > "
-                    + config.frameMax() + " max size", m.method());
-        }
+        checkNegotiated("frame_max", Frame.MIN_SIZE, config.frameMax(), clientFrameMax, m);
+        checkNegotiated("channel_max", 1, config.channelMax(), clientChannelMax, m);
         frameMax = clientFrameMax == 0 ? config.frameMax() : (int) clientFrameMax;
         channelMax = clientChannelMax == 0 ? config.channelMax() : Math.min(clientChannelMax, config.channelMax());
         heartbeat = clientHeartbeat;
@@ -455,6 +451,19 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     heartbeat * 2L, Math.max(1, heartbeat / 2), 0, TimeUnit.SECONDS));
         }
         state = State.AWAIT_OPEN;
+    }
+
+    /** RabbitMQ's rule: at least the minimum, and 0 ("no limit") or above our offer only if we have no limit. */
+    private static void checkNegotiated(String field, long min, long server, long client, MethodFrame m) {
+        if (client != 0 && client < min) {
+            throw new AmqpException(ReplyCode.NOT_ALLOWED, "negotiated " + field + " = " + client
+                    + " is lower than the minimum allowed value (" + min + ")", m.method());
+        }
+        if (server != 0 && (client == 0 || client > server)) {
+            String detail = client == 0 && field.equals("channel_max") ? " (no limit)" : "";
+            throw new AmqpException(ReplyCode.NOT_ALLOWED, "negotiated " + field + " = " + client + detail
+                    + " is higher than the maximum allowed value (" + server + ")", m.method());
+        }
     }
 
     private void open(MethodFrame m) {

@@ -69,7 +69,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 fail(in, out, new AmqpException(ReplyCode.FRAME_ERROR, "unknown frame type " + type));
                 return;
             }
-            if (size + Frame.OVERHEAD > maxFrameSize) {
+            // Like RabbitMQ, the limit applies to the payload: the 8 octets of framing are forgiven.
+            if (size > maxFrameSize) {
                 fail(in, out, new AmqpException(ReplyCode.FRAME_ERROR, "frame of " + (size + Frame.OVERHEAD)
                         + " bytes on channel " + channel + " exceeds the negotiated frame_max of " + maxFrameSize));
                 return;

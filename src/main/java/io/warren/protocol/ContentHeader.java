@@ -33,7 +33,8 @@ public final class ContentHeader {
         payload.skipBytes(2);
         long bodySize = payload.readLong();
         if (classId != BASIC_CLASS) {
-            throw new AmqpException(ReplyCode.FRAME_ERROR, "content header for class " + classId + ", expected basic (60)");
+            throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected content header for class 60, got one for class "
+                    + classId + " instead", Method.BASIC_PUBLISH);
         }
         if (bodySize < 0) {
             throw new AmqpException(ReplyCode.FRAME_ERROR, "content header declares a negative body size");

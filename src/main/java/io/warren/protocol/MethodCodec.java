@@ -28,7 +28,8 @@ public final class MethodCodec {
         } catch (AmqpException e) {
             throw e.attributedTo(method);
         } catch (IndexOutOfBoundsException e) {
-            throw new AmqpException(ReplyCode.SYNTAX_ERROR, "truncated arguments in " + method.amqpName(), method);
+            // RabbitMQ: arguments that do not fit the frame are a frame error ("cannot decode").
+            throw new AmqpException(ReplyCode.FRAME_ERROR, "cannot decode the arguments of " + method.amqpName(), method);
         }
     }
 
@@ -41,6 +42,9 @@ public final class MethodCodec {
             FieldType type = fields[i].type();
             if (type != FieldType.BIT) {
                 bitIndex = 8;
+            }
+            if (type == FieldType.SHORTSTR || type == FieldType.LONGSTR || type == FieldType.TABLE) {
+                checkLength(in, type);
             }
             switch (type) {
                 case OCTET -> args[i] = (int) in.readUnsignedByte();
@@ -60,6 +64,18 @@ public final class MethodCodec {
             }
         }
         return args;
+    }
+
+    /**
+     * An argument whose length prefix runs past the frame cannot be decoded: 501 like RabbitMQ (thrown
+     * as IndexOutOfBounds, see decode), unlike a bad value inside a well-sized table (502).
+     */
+    private static void checkLength(ByteBuf in, FieldType type) {
+        int prefix = type == FieldType.SHORTSTR ? 1 : 4;
+        long length = prefix == 1 ? in.getUnsignedByte(in.readerIndex()) : in.getUnsignedInt(in.readerIndex());
+        if (length > in.readableBytes() - prefix) {
+            throw new IndexOutOfBoundsException("argument length " + length + " runs past the frame");
+        }
     }
 
     /**
