@@ -430,7 +430,12 @@ final class AmqpChannel implements ConsumerChannel {
             channelPrefetch = count;
             wakeQueues();
         } else {
+            // As in RabbitMQ 3.8+: a per-consumer prefetch lifts any channel-wide limit set before it.
             consumerPrefetch = count;
+            if (channelPrefetch != 0) {
+                channelPrefetch = 0;
+                wakeQueues();
+            }
         }
         send(Method.BASIC_QOS_OK);
     }

@@ -70,7 +70,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 return;
             }
             // Like RabbitMQ, the limit applies to the payload: the 8 octets of framing are forgiven.
-            if (size > maxFrameSize) {
+            if (maxFrameSize != 0 && size > maxFrameSize) { // 0: no limit (frame_max = 0 in the config)
                 fail(in, out, new AmqpException(ReplyCode.FRAME_ERROR, "frame of " + (size + Frame.OVERHEAD)
                         + " bytes on channel " + channel + " exceeds the negotiated frame_max of " + maxFrameSize));
                 return;

@@ -114,6 +114,11 @@ public final class QueueLog implements AutoCloseable {
         }
         for (Recovered r : live.values()) {
             byNumber.get(r.segment()).live++;
+            // Only what is still live holds a shared body: counting during the scan and releasing on
+            // acks let a body segment reach zero (and be deleted) before other queues were read.
+            if (r.message().storedBody() != null) {
+                bodies.recovered(r.message().storedBody());
+            }
         }
         if (!segments.isEmpty()) {
             Segment last = segments.peekLast();
@@ -211,9 +216,6 @@ public final class QueueLog implements AutoCloseable {
         if (type == ACK) {
             Recovered r = live.remove(id);
             if (r != null) {
-                if (r.message().storedBody() != null) {
-                    bodies.release(r.message().storedBody());
-                }
                 r.message().release();
             }
             return;
@@ -234,7 +236,6 @@ public final class QueueLog implements AutoCloseable {
                         description, id, file.getFileName());
                 return;
             }
-            bodies.recovered(ref);
         } else {
             body = in.readRetainedSlice(in.readableBytes());
         }
