@@ -202,10 +202,11 @@ public final class VirtualHost {
         QueueLog log = durable && !exclusive && store != null ? store.openQueueLog(name, queueName, true) : null;
         ClassicQueue created = new ClassicQueue(name, queueName, durable, exclusive, autoDelete, arguments,
                 exclusive ? connection : null, queueThreads.next(), this::queueDeleted, log);
+        // In the map first: the save snapshots the map on another thread, and declare-ok waits for it.
+        queues.put(queueName, created);
         if (log != null) {
             definitionsChanged();
         }
-        queues.put(queueName, created);
         return created;
     }
 
