@@ -1,6 +1,7 @@
 package io.warren.net;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.warren.protocol.AmqpException;
@@ -15,8 +16,8 @@ import java.util.List;
  * state input is discarded. A wrong header is answered with ours and the socket closed (as RabbitMQ
  * does); a frame-level violation is passed on as an {@link AmqpException} so the connection can close
  * with the right reply code. Payloads up to {@link #COPY_BELOW} bytes are copied into right-sized
- * buffers so that a small queued message does not pin a whole read buffer; larger ones are
- * zero-copy retained slices.
+ * plain heap buffers (cheap to allocate and free from any thread, and a small queued message does
+ * not pin a whole read buffer); larger ones are zero-copy retained slices.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     static final int COPY_BELOW = 4096;
@@ -86,7 +87,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             }
             in.skipBytes(7);
             ByteBuf payload = size < COPY_BELOW
-                    ? in.alloc().heapBuffer((int) size).writeBytes(in, (int) size)
+                    ? Unpooled.buffer((int) size, (int) size).writeBytes(in, (int) size)
                     : in.readRetainedSlice((int) size);
             in.skipBytes(1);
             out.add(new Frame(type, channel, payload));
