@@ -62,8 +62,9 @@ public final class Warren implements AutoCloseable {
                 break;
             }
         }
-        server.close();
+        // Queues first (their logs are closed cleanly), then the connection threads they post to.
         broker.close();
+        server.close();
         server = null;
     }
 }

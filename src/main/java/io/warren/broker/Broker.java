@@ -52,9 +52,9 @@ public final class Broker implements AutoCloseable {
     private void recover() {
         long start = System.nanoTime();
         DefinitionsFile.Definitions defs = store.loadDefinitions();
-        vhosts.put(config.defaultVhost(), new VirtualHost(config.defaultVhost(), queueThreads, store));
+        vhosts.put(config.defaultVhost(), new VirtualHost(config.defaultVhost(), queueThreads, store, config.queueMemoryBytes()));
         for (DefinitionsFile.Vhost v : defs.vhosts()) {
-            vhosts.computeIfAbsent(v.name(), n -> new VirtualHost(n, queueThreads, store));
+            vhosts.computeIfAbsent(v.name(), n -> new VirtualHost(n, queueThreads, store, config.queueMemoryBytes()));
         }
         for (DefinitionsFile.Exchange e : defs.exchanges()) {
             vhostFor(e.vhost()).restoreExchange(e);
@@ -81,7 +81,7 @@ public final class Broker implements AutoCloseable {
     }
 
     private VirtualHost vhostFor(String name) {
-        return vhosts.computeIfAbsent(name, n -> new VirtualHost(n, queueThreads, store));
+        return vhosts.computeIfAbsent(name, n -> new VirtualHost(n, queueThreads, store, config.queueMemoryBytes()));
     }
 
     /** The current durable definitions, for the definitions file. */

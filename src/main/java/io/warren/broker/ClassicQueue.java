@@ -44,9 +44,18 @@ public final class ClassicQueue implements Queue {
     /** The message log of a durable queue (persistent messages only); null for a transient queue. */
     private final QueueLog store;
     private boolean storeFailed;
+    /** Where transient messages of a non-durable queue go when it outgrows its memory budget (opened on first use). */
+    private final java.util.function.Supplier<QueueLog> spillLogs;
+    private QueueLog spill;
+    /** Bytes of ready messages held in memory, past which new messages stay only on disk. */
+    private final long memoryBudget;
 
     // Queue thread only from here on.
+    /** Ready messages in memory (the head of the queue)... */
     private final ArrayDeque<Entry> ready = new ArrayDeque<>();
+    /** ...and after them, those only on disk: log positions, 8 bytes each (bit 62: redelivered). */
+    private final io.warren.util.LongRing paged = new io.warren.util.LongRing();
+    private long readyBytes;
     private final TreeMap<Long, Entry> requeued = new TreeMap<>();
     private final LongObjectHashMap<Entry> unacked = new LongObjectHashMap<>();
     private final List<QueueConsumer> consumers = new ArrayList<>();
@@ -66,8 +75,8 @@ public final class ClassicQueue implements Queue {
         final long id;
         final Message message;
         boolean redelivered;
-        /** The log segment holding this message, or -1 when it is not stored. */
-        long segment = -1;
+        /** Position of this message's persistent record in the log, or -1 when it has none. */
+        long position = -1;
 
         Entry(long id, Message message) {
             this.id = id;
@@ -78,13 +87,16 @@ public final class ClassicQueue implements Queue {
     public ClassicQueue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
                         Map<String, Object> arguments, Object owner, EventExecutor executor,
                         Consumer<ClassicQueue> onDeleted) {
-        this(vhost, name, durable, exclusive, autoDelete, arguments, owner, executor, onDeleted, null);
+        this(vhost, name, durable, exclusive, autoDelete, arguments, owner, executor, onDeleted, null, null, Long.MAX_VALUE);
     }
 
     public ClassicQueue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
                         Map<String, Object> arguments, Object owner, EventExecutor executor,
-                        Consumer<ClassicQueue> onDeleted, QueueLog store) {
+                        Consumer<ClassicQueue> onDeleted, QueueLog store,
+                        java.util.function.Supplier<QueueLog> spillLogs, long memoryBudget) {
         this.store = store;
+        this.spillLogs = spillLogs;
+        this.memoryBudget = memoryBudget;
         this.vhost = vhost;
         this.name = name;
         this.durable = durable;
@@ -123,11 +135,7 @@ public final class ClassicQueue implements Queue {
                 return;
             }
             for (Message m : messages) {
-                Entry e = new Entry(nextId++, m);
-                if (store != null && m.header().persistent()) {
-                    persist(e);
-                }
-                ready.add(e);
+                take(nextId++, m);
             }
             if (store != null) {
                 store.flushLater();
@@ -136,9 +144,77 @@ public final class ClassicQueue implements Queue {
         });
     }
 
+    /**
+     * Takes one published message in: into memory while the queue is within its budget and nothing
+     * is waiting on disk before it, else onto disk only (written if it is not already).
+     */
+    private void take(long id, Message m) {
+        boolean persistent = store != null && m.header().persistent();
+        int cost = cost(m);
+        if (paged.isEmpty() && readyBytes + cost <= memoryBudget) {
+            Entry e = new Entry(id, m);
+            if (persistent) {
+                persist(e);
+            }
+            ready.add(e);
+            readyBytes += cost;
+            return;
+        }
+        try {
+            long position = persistent ? store.appendPublish(id, m) : pagingLog().appendTransient(id, m);
+            paged.add(position);
+            m.release();
+        } catch (UncheckedIOException failure) {
+            log.error("{}: cannot move a message out of memory: {}; keeping it in memory", this, failure.getMessage());
+            storeFailed |= persistent;
+            ready.add(new Entry(id, m));
+            readyBytes += cost;
+        }
+    }
+
+    private static int cost(Message m) {
+        return m.bodySize() + 256;
+    }
+
+    /** The log paged-out messages live in: the durable log, or this queue's spill log. */
+    private QueueLog pagingLog() {
+        if (store != null) {
+            return store;
+        }
+        if (spill == null) {
+            spill = spillLogs.get();
+        }
+        return spill;
+    }
+
+    /** Brings messages back from disk into memory, in order, up to half the budget. */
+    private void pageIn() {
+        int n = 0;
+        while (!paged.isEmpty() && n < 1024 && readyBytes < memoryBudget / 2) {
+            long p = paged.poll();
+            long position = p & ~REDELIVERED_BIT;
+            QueueLog.Record r = pagingLog().read(position);
+            if (r == null) {
+                continue;
+            }
+            Entry e = new Entry(r.id(), r.message());
+            e.redelivered = (p & REDELIVERED_BIT) != 0;
+            if (r.persistent()) {
+                e.position = position;
+            } else {
+                pagingLog().releaseTransient(position);
+            }
+            ready.add(e);
+            readyBytes += cost(r.message());
+            n++;
+        }
+    }
+
+    private static final long REDELIVERED_BIT = 1L << 62;
+
     private void persist(Entry e) {
         try {
-            e.segment = store.appendPublish(e.id, e.message);
+            e.position = store.appendPublish(e.id, e.message);
         } catch (UncheckedIOException failure) {
             if (!storeFailed) {
                 log.error("{}: cannot write to its message log: {}. Publishers get basic.nack until it works again",
@@ -150,29 +226,33 @@ public final class ClassicQueue implements Queue {
 
     /** Settles a stored message in the log (acked, dropped or purged). */
     private void forget(Entry e) {
-        if (e.segment >= 0 && store != null && !deleted) {
+        if (e.position >= 0 && store != null && !deleted) {
             try {
-                store.appendAck(e.id, e.segment);
+                store.appendAck(e.id, e.position);
             } catch (UncheckedIOException failure) {
                 log.warn("{}: cannot record an ack: {} (the message may come back after a restart)", this, failure.getMessage());
             }
         }
-        if (e.segment >= 0 && store != null && e.message.storedBody() != null) {
+        if (e.position >= 0 && store != null && e.message.storedBody() != null) {
             store.releaseBody(e.message.storedBody());
         }
         e.message.release();
     }
 
     /** Puts messages found in the log back, as they were, before the queue serves anyone. */
-    public void restore(List<QueueLog.Recovered> recovered) {
-        for (QueueLog.Recovered r : recovered) {
-            Entry e = new Entry(r.id(), r.message());
-            e.segment = r.segment();
+    public void restore(QueueLog.Recovery recovery) {
+        io.warren.util.LongRing positions = recovery.positions();
+        while (!positions.isEmpty()) {
             // It may have been delivered before the restart: say so, as RabbitMQ does.
-            e.redelivered = true;
-            ready.add(e);
-            nextId = Math.max(nextId, r.id() + 1);
+            paged.add(positions.poll() | REDELIVERED_BIT);
         }
+        nextId = recovery.nextId();
+        pageIn();
+    }
+
+    /** Messages recovered or waiting on disk (for recovery's log line and tests). */
+    public long messageCount() {
+        return readyCount();
     }
 
     @Override
@@ -345,6 +425,10 @@ public final class ClassicQueue implements Queue {
         if (store != null) {
             store.delete();
         }
+        if (spill != null) {
+            spill.delete();
+            spill = null;
+        }
         for (QueueConsumer c : consumers) {
             c.cancelled = true;
             c.channel().executor().execute(() -> c.channel().consumerCancelledByServer(c));
@@ -363,7 +447,34 @@ public final class ClassicQueue implements Queue {
         for (Entry e; (e = ready.poll()) != null; ) {
             forget(e);
         }
+        readyBytes = 0;
+        dropPaged();
         return count;
+    }
+
+    /** Settles every message that is only on disk (read back for its id and shared body). */
+    private void dropPaged() {
+        if (paged.isEmpty()) {
+            return;
+        }
+        if (deleted && store == null) {
+            paged.clear();
+            return;
+        }
+        while (!paged.isEmpty()) {
+            long position = paged.poll() & ~REDELIVERED_BIT;
+            QueueLog.Record r = pagingLog().read(position);
+            if (r == null) {
+                continue;
+            }
+            Entry e = new Entry(r.id(), r.message());
+            if (r.persistent()) {
+                e.position = position;
+            } else {
+                pagingLog().releaseTransient(position);
+            }
+            forget(e);
+        }
     }
 
     @Override
@@ -372,7 +483,7 @@ public final class ClassicQueue implements Queue {
     }
 
     private long readyCount() {
-        return ready.size() + requeued.size();
+        return ready.size() + requeued.size() + paged.size();
     }
 
     private int activeConsumers() {
@@ -383,7 +494,14 @@ public final class ClassicQueue implements Queue {
         if (!requeued.isEmpty()) {
             return requeued.pollFirstEntry().getValue();
         }
-        return ready.poll();
+        if (ready.isEmpty() && !paged.isEmpty()) {
+            pageIn();
+        }
+        Entry e = ready.poll();
+        if (e != null) {
+            readyBytes -= cost(e.message);
+        }
+        return e;
     }
 
     /** Hands ready messages to consumers with credit, one batch per channel, then yields. */
@@ -477,6 +595,11 @@ public final class ClassicQueue implements Queue {
             if (store != null && !deleted) {
                 store.close();
             }
+            if (spill != null) {
+                spill.delete();
+                spill = null;
+            }
+            paged.clear();
             // Release what memory holds; the log (if any) keeps the persistent messages.
             for (Entry e : requeued.values()) {
                 e.message.release();

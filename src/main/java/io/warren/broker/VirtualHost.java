@@ -30,6 +30,8 @@ public final class VirtualHost {
     private final Map<String, Queue> queues = new ConcurrentHashMap<>();
     /** Where durable definitions and messages go; null for a broker that keeps nothing. */
     private final Store store;
+    /** Bytes of ready messages each queue keeps in memory; beyond it, messages wait on disk. */
+    private final long queueMemoryBudget;
     private volatile CompletableFuture<Void> lastSave = CompletableFuture.completedFuture(null);
 
     public VirtualHost(String name, EventExecutorGroup queueThreads) {
@@ -37,6 +39,11 @@ public final class VirtualHost {
     }
 
     public VirtualHost(String name, EventExecutorGroup queueThreads, Store store) {
+        this(name, queueThreads, store, 32L << 20);
+    }
+
+    public VirtualHost(String name, EventExecutorGroup queueThreads, Store store, long queueMemoryBudget) {
+        this.queueMemoryBudget = queueMemoryBudget;
         this.name = name;
         this.queueThreads = queueThreads;
         this.store = store;
@@ -200,8 +207,11 @@ public final class VirtualHost {
             }
         }
         QueueLog log = durable && !exclusive && store != null ? store.openQueueLog(name, queueName, true) : null;
+        String spillName = queueName;
         ClassicQueue created = new ClassicQueue(name, queueName, durable, exclusive, autoDelete, arguments,
-                exclusive ? connection : null, queueThreads.next(), this::queueDeleted, log);
+                exclusive ? connection : null, queueThreads.next(), this::queueDeleted, log,
+                store == null ? null : () -> store.openSpillLog(name, spillName),
+                store == null ? Long.MAX_VALUE : queueMemoryBudget);
         // In the map first: the save snapshots the map on another thread, and declare-ok waits for it.
         queues.put(queueName, created);
         if (log != null) {
@@ -347,14 +357,14 @@ public final class VirtualHost {
     }
 
     /** Startup: a durable queue and the messages in its log; returns the number of messages recovered. */
-    public int restoreQueue(DefinitionsFile.Queue def) {
+    public long restoreQueue(DefinitionsFile.Queue def) {
         QueueLog log = store.openQueueLog(name, def.name(), false);
-        List<QueueLog.Recovered> recovered = log.recover();
+        QueueLog.Recovery recovered = log.recover();
         ClassicQueue q = new ClassicQueue(name, def.name(), true, false, def.auto_delete(), def.arguments(), null,
-                queueThreads.next(), this::queueDeleted, log);
+                queueThreads.next(), this::queueDeleted, log, null, queueMemoryBudget);
         q.restore(recovered);
         queues.put(def.name(), q);
-        return recovered.size();
+        return q.messageCount();
     }
 
     /** Startup: a binding between durable things; false when either end is missing. */

@@ -31,6 +31,7 @@ public final class BrokerConfig {
     /** Threads that run queues; 0 means one per core. */
     private int queueThreads = 0;
 
+    private long queueMemoryBytes = 32L << 20;
     private long storeFlushIntervalMillis = 200;
 
     public String bindAddress() { return bindAddress; }
@@ -60,6 +61,9 @@ public final class BrokerConfig {
     /** Without publisher confirms waiting, written messages reach disk within this many milliseconds. */
     public long storeFlushIntervalMillis() { return storeFlushIntervalMillis; }
     public BrokerConfig storeFlushIntervalMillis(long v) { storeFlushIntervalMillis = v; return this; }
+    /** Bytes of ready messages a queue keeps in memory; past that, messages wait only on disk. */
+    public long queueMemoryBytes() { return queueMemoryBytes; }
+    public BrokerConfig queueMemoryBytes(long v) { queueMemoryBytes = v; return this; }
     public int queueThreads() { return queueThreads > 0 ? queueThreads : Runtime.getRuntime().availableProcessors(); }
     public BrokerConfig queueThreads(int v) { queueThreads = v; return this; }
 }

@@ -3,9 +3,12 @@ package io.warren.store;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.util.collection.LongObjectHashMap;
 import io.warren.broker.Message;
 import io.warren.protocol.ContentHeader;
 import io.warren.protocol.FieldTableCodec;
+import io.warren.util.LongRing;
+import io.warren.util.LongSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -15,25 +18,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A durable queue's message log: append-only segment files holding publish records (the whole
- * message) and ack records (its id). Owned by the queue's thread; fsyncs happen on the
- * {@link Persister}. A segment is deleted once every message published into it is acked and every
- * older segment is gone (so an ack record is never lost while the message it settles is kept).
+ * A queue's message log: append-only segment files holding publish records (the whole message),
+ * ack records (its id), and transient records (messages moved out of memory, which a restart
+ * ignores). Owned by the queue's thread; fsyncs happen on the {@link Persister}. A message is
+ * found again by its <em>position</em>: segment number and offset packed in a long. A segment is
+ * deleted once every message in it is settled and every older segment is gone (so an ack record
+ * is never lost while the message it settles is kept).
  *
  * <p>Record layout: magic (2), type (1), payload length (4), CRC32C of type, id and payload (4),
  * message id (8), payload. A publish payload is exchange and routing key (short strings), the raw
- * content properties (length-prefixed), then the body.
+ * content properties (length-prefixed), then the body, or a reference into the {@link BodyStore}.
  */
 public final class QueueLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QueueLog.class);
@@ -43,7 +45,10 @@ public final class QueueLog implements AutoCloseable {
     static final byte ACK = 2;
     /** A publish whose body is in the shared {@link BodyStore}: the record holds a reference. */
     static final byte PUBLISH_REF = 3;
+    /** A transient message moved out of memory: read back while running, ignored by recovery. */
+    static final byte TRANSIENT = 4;
     static final long SEGMENT_SIZE = 16L << 20;
+    private static final int READ_CHUNK = 1 << 20;
 
     private final Path dir;
     private final String description;
@@ -52,12 +57,17 @@ public final class QueueLog implements AutoCloseable {
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private Segment current;
     private boolean unsynced;
+    /** Read-ahead for paging messages back in: a chunk of one segment. */
+    private ByteBuf chunk;
+    private long chunkSegment = -1;
+    private long chunkStart;
 
-    /** One segment file and the number of its published messages not yet acked. */
+    /** One segment file and the number of its messages not yet settled. */
     private static final class Segment {
         final long number;
         final Path path;
         FileChannel channel;
+        FileChannel reader;
         long size;
         int live;
 
@@ -67,18 +77,22 @@ public final class QueueLog implements AutoCloseable {
         }
     }
 
-    /** A message found in the log at recovery. */
-    public record Recovered(long id, Message message, long segment) {
+    /** What recovery found: positions of the messages still to deliver, in order, and the next free id. */
+    public record Recovery(LongRing positions, long nextId) {
+    }
+
+    /** A message read back from the log; {@code persistent} is false for a transient record. */
+    public record Record(long id, Message message, boolean persistent) {
     }
 
     private QueueLog(Path dir, String description, Persister persister, BodyStore bodies) {
-        this.bodies = bodies;
         this.dir = dir;
         this.description = description;
         this.persister = persister;
+        this.bodies = bodies;
     }
 
-    /** Opens (creating if needed) the log in {@code dir}; call {@link #recover} next. */
+    /** Opens (creating if needed) the log in {@code dir}; a durable queue calls {@link #recover} next. */
     public static QueueLog open(Path dir, String description, Persister persister, BodyStore bodies) {
         try {
             Files.createDirectories(dir);
@@ -88,13 +102,26 @@ public final class QueueLog implements AutoCloseable {
         return new QueueLog(dir, description, persister, bodies);
     }
 
+    public static long position(long segment, long offset) {
+        return segment << 32 | offset;
+    }
+
+    private static long segmentOf(long position) {
+        return position >>> 32;
+    }
+
+    private static int offsetOf(long position) {
+        return (int) position;
+    }
+
+    // ---------------------------------------------------------------- recovery
+
     /**
-     * Reads every segment, checking CRCs: returns the messages published and not acked, in publish
-     * order. A torn tail of the last segment is cut off with a warning; a damaged record elsewhere
-     * is skipped and reported.
+     * Reads every segment, checking CRCs, and returns where the unsettled persistent messages are,
+     * in publish order (nothing is loaded into memory). A torn tail of the last segment is cut off
+     * with a warning; a damaged record elsewhere is skipped and reported.
      */
-    public List<Recovered> recover() {
-        Map<Long, Recovered> live = new LinkedHashMap<>();
+    public Recovery recover() {
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.filter(p -> p.getFileName().toString().endsWith(".seg"))
@@ -102,34 +129,51 @@ public final class QueueLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
         }
-        Map<Long, Segment> byNumber = new LinkedHashMap<>();
+        Scan scan = new Scan();
         for (int i = 0; i < files.size(); i++) {
             Path file = files.get(i);
-            long number = Long.parseLong(file.getFileName().toString().replace(".seg", ""));
-            Segment segment = new Segment(number, file);
-            byNumber.put(number, segment);
+            Segment segment = new Segment(Long.parseLong(file.getFileName().toString().replace(".seg", "")), file);
             segments.add(segment);
-            long validEnd = scan(segment, live, i == files.size() - 1);
-            segment.size = validEnd;
+            segment.size = scan(segment, scan, i == files.size() - 1);
         }
-        for (Recovered r : live.values()) {
-            byNumber.get(r.segment()).live++;
-            // Only what is still live holds a shared body: counting during the scan and releasing on
-            // acks let a body segment reach zero (and be deleted) before other queues were read.
-            if (r.message().storedBody() != null) {
-                bodies.recovered(r.message().storedBody());
+        LongRing live = new LongRing();
+        Segment counting = null;
+        while (!scan.ids.isEmpty()) {
+            long id = scan.ids.poll();
+            long position = scan.positions.poll();
+            if (scan.acked.contains(id)) {
+                continue;
+            }
+            live.add(position);
+            if (counting == null || counting.number != segmentOf(position)) {
+                counting = segment(segmentOf(position));
+            }
+            counting.live++;
+            // Only what is still live holds a shared body (counting acked ones could let a body
+            // segment reach zero, and be deleted, before other queues were read).
+            BodyStore.BodyRef ref = scan.refs.get(id);
+            if (ref != null) {
+                bodies.recovered(ref);
             }
         }
         if (!segments.isEmpty()) {
-            Segment last = segments.peekLast();
-            openForAppend(last);
-            current = last;
+            current = segments.peekLast();
+            openForAppend(current);
         }
         trimHead();
-        return new ArrayList<>(live.values());
+        return new Recovery(live, scan.maxId + 1);
     }
 
-    private long scan(Segment segment, Map<Long, Recovered> live, boolean last) {
+    /** Publishes in log order, acked ids, and the shared-body references seen while scanning. */
+    private static final class Scan {
+        final LongRing ids = new LongRing();
+        final LongRing positions = new LongRing();
+        final LongSet acked = new LongSet();
+        final LongObjectHashMap<BodyStore.BodyRef> refs = new LongObjectHashMap<>();
+        long maxId = -1;
+    }
+
+    private long scan(Segment segment, Scan scan, boolean last) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(segment.path);
@@ -137,41 +181,61 @@ public final class QueueLog implements AutoCloseable {
             throw new UncheckedIOException("cannot read " + segment.path, e);
         }
         ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-        try {
-            int pos = 0;
-            int validEnd = 0;
-            while (pos < bytes.length) {
-                int problem = checkRecord(buf, pos, bytes.length);
-                if (problem == 0) {
-                    int length = buf.getInt(pos + 3);
-                    readRecord(buf, pos, length, segment.number, live, segment.path);
-                    pos += HEADER + length;
-                    validEnd = pos;
-                    continue;
-                }
-                int next = resync(buf, pos + 1, bytes.length);
-                if (next < 0) {
-                    if (last) {
-                        log.warn("{}: cut off a torn tail of {} bytes at offset {} of {} (the end of a write "
-                                + "interrupted by a crash; nothing confirmed is lost)", description,
-                                bytes.length - pos, pos, segment.path.getFileName());
-                    } else {
-                        log.warn("{}: skipped {} damaged bytes at the end of {}", description,
-                                bytes.length - pos, segment.path.getFileName());
-                    }
-                    break;
-                }
-                log.warn("{}: skipped a damaged record ({} bytes at offset {} of {}); the messages around it were kept",
-                        description, next - pos, pos, segment.path.getFileName());
-                pos = next;
+        int pos = 0;
+        int validEnd = 0;
+        while (pos < bytes.length) {
+            if (checkRecord(buf, pos, bytes.length) == 0) {
+                int length = buf.getInt(pos + 3);
+                note(buf, pos, segment.number, scan);
+                pos += HEADER + length;
+                validEnd = pos;
+                continue;
             }
-            if (last && validEnd < bytes.length) {
-                truncate(segment.path, validEnd);
+            int next = resync(buf, pos + 1, bytes.length);
+            if (next < 0) {
+                if (last) {
+                    log.warn("{}: cut off a torn tail of {} bytes at offset {} of {} (the end of a write "
+                            + "interrupted by a crash; nothing confirmed is lost)", description,
+                            bytes.length - pos, pos, segment.path.getFileName());
+                } else {
+                    log.warn("{}: skipped {} damaged bytes at the end of {}", description,
+                            bytes.length - pos, segment.path.getFileName());
+                }
+                break;
             }
-            return last ? validEnd : bytes.length;
-        } finally {
-            buf.release();
+            log.warn("{}: skipped a damaged record ({} bytes at offset {} of {}); the messages around it were kept",
+                    description, next - pos, pos, segment.path.getFileName());
+            pos = next;
         }
+        if (last && validEnd < bytes.length) {
+            truncate(segment.path, validEnd);
+        }
+        return last ? validEnd : bytes.length;
+    }
+
+    private static void note(ByteBuf buf, int pos, long segment, Scan scan) {
+        byte type = buf.getByte(pos + 2);
+        long id = buf.getLong(pos + 11);
+        scan.maxId = Math.max(scan.maxId, id);
+        switch (type) {
+            case ACK -> scan.acked.add(id);
+            case PUBLISH, PUBLISH_REF -> {
+                scan.ids.add(id);
+                scan.positions.add(position(segment, pos));
+                if (type == PUBLISH_REF) {
+                    ByteBuf in = buf.slice(pos + HEADER, buf.getInt(pos + 3));
+                    skipToBody(in);
+                    scan.refs.put(id, new BodyStore.BodyRef(in.readLong(), in.readLong(), in.readInt()));
+                }
+            }
+            default -> { } // transient: gone with the restart
+        }
+    }
+
+    private static void skipToBody(ByteBuf in) {
+        in.skipBytes(in.readUnsignedByte());
+        in.skipBytes(in.readUnsignedByte());
+        in.skipBytes(in.readInt());
     }
 
     /** 0 when a valid record starts at pos; otherwise why not (non-zero). */
@@ -183,7 +247,7 @@ public final class QueueLog implements AutoCloseable {
             return 2;
         }
         byte type = buf.getByte(pos + 2);
-        if (type != PUBLISH && type != ACK && type != PUBLISH_REF) {
+        if (type != PUBLISH && type != ACK && type != PUBLISH_REF && type != TRANSIENT) {
             return 3;
         }
         long length = buf.getUnsignedInt(pos + 3);
@@ -210,44 +274,6 @@ public final class QueueLog implements AutoCloseable {
         return (int) crc.getValue();
     }
 
-    private void readRecord(ByteBuf buf, int pos, int length, long segment, Map<Long, Recovered> live, Path file) {
-        byte type = buf.getByte(pos + 2);
-        long id = buf.getLong(pos + 11);
-        if (type == ACK) {
-            Recovered r = live.remove(id);
-            if (r != null) {
-                r.message().release();
-            }
-            return;
-        }
-        ByteBuf in = buf.slice(pos + HEADER, length);
-        String exchange = FieldTableCodec.readShortString(in);
-        String routingKey = FieldTableCodec.readShortString(in);
-        int propsLength = in.readInt();
-        ByteBuf props = in.readRetainedSlice(propsLength);
-        ByteBuf body;
-        BodyStore.BodyRef ref = null;
-        if (type == PUBLISH_REF) {
-            ref = new BodyStore.BodyRef(in.readLong(), in.readLong(), in.readInt());
-            body = bodies.read(ref);
-            if (body == null) {
-                props.release();
-                log.warn("{}: message {} in {} refers to a shared body that is missing or damaged; skipped",
-                        description, id, file.getFileName());
-                return;
-            }
-        } else {
-            body = in.readRetainedSlice(in.readableBytes());
-        }
-        ContentHeader header = new ContentHeader(body.readableBytes(), props);
-        Message message = new Message(exchange, routingKey, header, body);
-        message.storedBody(ref);
-        Recovered previous = live.put(id, new Recovered(id, message, segment));
-        if (previous != null) {
-            previous.message().release();
-        }
-    }
-
     private static void truncate(Path path, long size) {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
             ch.truncate(size);
@@ -257,18 +283,121 @@ public final class QueueLog implements AutoCloseable {
         }
     }
 
-    /** Appends a publish record; returns the segment it went to, to pass to {@link #appendAck}. */
+    // ---------------------------------------------------------------- reading back
+
+    /**
+     * Reads the message at a position (paging it back into memory); null when the record is
+     * missing or damaged, which is reported.
+     */
+    public Record read(long position) {
+        long segmentNumber = segmentOf(position);
+        int offset = offsetOf(position);
+        Segment segment = segment(segmentNumber);
+        if (segment == null || !ensureChunk(segment, offset, HEADER)) {
+            log.warn("{}: no record at offset {} of segment {}; message skipped", description, offset, segmentNumber);
+            return null;
+        }
+        int at = (int) (offset - chunkStart);
+        int length = chunk.getInt(at + 3);
+        if (!ensureChunk(segment, offset, HEADER + length)) {
+            log.warn("{}: record at offset {} of segment {} is cut short; message skipped", description, offset, segmentNumber);
+            return null;
+        }
+        at = (int) (offset - chunkStart);
+        if (checkRecord(chunk, at, chunk.writerIndex()) != 0) {
+            log.warn("{}: damaged record at offset {} of segment {}; message skipped", description, offset, segmentNumber);
+            return null;
+        }
+        byte type = chunk.getByte(at + 2);
+        long id = chunk.getLong(at + 11);
+        ByteBuf in = chunk.slice(at + HEADER, length);
+        String exchange = FieldTableCodec.readShortString(in);
+        String routingKey = FieldTableCodec.readShortString(in);
+        int propsLength = in.readInt();
+        ByteBuf props = Unpooled.copiedBuffer(in.readSlice(propsLength));
+        ByteBuf body;
+        BodyStore.BodyRef ref = null;
+        if (type == PUBLISH_REF) {
+            ref = new BodyStore.BodyRef(in.readLong(), in.readLong(), in.readInt());
+            body = bodies.read(ref);
+            if (body == null) {
+                props.release();
+                log.warn("{}: message {} refers to a shared body that is missing or damaged; skipped", description, id);
+                return null;
+            }
+        } else {
+            body = Unpooled.copiedBuffer(in);
+        }
+        Message message = new Message(exchange, routingKey, new ContentHeader(body.readableBytes(), props), body);
+        message.storedBody(ref);
+        return new Record(id, message, type != TRANSIENT);
+    }
+
+    /** Makes the read-ahead chunk cover {@code length} bytes at {@code offset}; false past the end of the file. */
+    private boolean ensureChunk(Segment segment, int offset, int length) {
+        if (chunk != null && chunkSegment == segment.number && offset >= chunkStart
+                && offset + length <= chunkStart + chunk.writerIndex()) {
+            return true;
+        }
+        try {
+            if (segment.reader == null) {
+                segment.reader = FileChannel.open(segment.path, StandardOpenOption.READ);
+            }
+            int size = Math.max(READ_CHUNK, length);
+            if (chunk == null || chunk.capacity() < size) {
+                if (chunk != null) {
+                    chunk.release();
+                }
+                chunk = Unpooled.buffer(size, size);
+            }
+            chunk.clear();
+            ByteBuffer nio = chunk.nioBuffer(0, size);
+            long at = offset;
+            int n;
+            while (nio.hasRemaining() && (n = segment.reader.read(nio, at)) > 0) {
+                at += n;
+            }
+            chunk.writerIndex(nio.position());
+            chunkSegment = segment.number;
+            chunkStart = offset;
+            return chunk.writerIndex() >= length;
+        } catch (IOException e) {
+            throw new UncheckedIOException(description + ": cannot read " + segment.path, e);
+        }
+    }
+
+    private Segment segment(long number) {
+        for (Segment s : segments) {
+            if (s.number == number) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- appending
+
+    /** Appends a persistent message; returns its position, to settle it by later. */
     public long appendPublish(long id, Message message) {
+        return appendMessage(id, message, message.storedBody() != null ? PUBLISH_REF : PUBLISH);
+    }
+
+    /** Moves a transient message out of memory; a restart ignores it. */
+    public long appendTransient(long id, Message message) {
+        return appendMessage(id, message, TRANSIENT);
+    }
+
+    private long appendMessage(long id, Message message, byte type) {
         ByteBuf props = message.header().rawProperties();
         ByteBuf body = message.body();
-        BodyStore.BodyRef ref = message.storedBody();
+        BodyStore.BodyRef ref = type == PUBLISH_REF ? message.storedBody() : null;
         byte[] exchange = message.exchange().getBytes(StandardCharsets.UTF_8);
         byte[] key = message.routingKey().getBytes(StandardCharsets.UTF_8);
         int bodyPart = ref != null ? 20 : body.readableBytes();
         int payload = 1 + exchange.length + 1 + key.length + 4 + props.readableBytes() + bodyPart;
         ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(HEADER + payload);
         try {
-            record.writeShort(MAGIC).writeByte(ref != null ? PUBLISH_REF : PUBLISH).writeInt(payload).writeInt(0).writeLong(id);
+            record.writeShort(MAGIC).writeByte(type).writeInt(payload).writeInt(0).writeLong(id);
             record.writeByte(exchange.length).writeBytes(exchange).writeByte(key.length).writeBytes(key);
             record.writeInt(props.readableBytes()).writeBytes(props, props.readerIndex(), props.readableBytes());
             if (ref != null) {
@@ -277,16 +406,17 @@ public final class QueueLog implements AutoCloseable {
                 record.writeBytes(body, body.readerIndex(), body.readableBytes());
             }
             record.setInt(7, crc(record, 0, payload));
+            int size = record.readableBytes();
             Segment segment = write(record);
             segment.live++;
-            return segment.number;
+            return position(segment.number, segment.size - size);
         } finally {
             record.release();
         }
     }
 
-    /** Appends an ack record (not synced on its own: a lost ack only means a redelivery). */
-    public void appendAck(long id, long segmentNumber) {
+    /** Appends an ack record for a persistent message (not synced on its own: a lost ack only means a redelivery). */
+    public void appendAck(long id, long position) {
         ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(HEADER);
         try {
             record.writeShort(MAGIC).writeByte(ACK).writeInt(0).writeInt(0).writeLong(id);
@@ -295,13 +425,20 @@ public final class QueueLog implements AutoCloseable {
         } finally {
             record.release();
         }
-        for (Segment s : segments) {
-            if (s.number == segmentNumber) {
-                s.live--;
-                break;
-            }
+        settled(position);
+    }
+
+    /** A transient message read back or dropped: its record is no longer needed. */
+    public void releaseTransient(long position) {
+        settled(position);
+    }
+
+    private void settled(long position) {
+        Segment s = segment(segmentOf(position));
+        if (s != null) {
+            s.live--;
+            trimHead();
         }
-        trimHead();
     }
 
     private Segment write(ByteBuf record) {
@@ -340,15 +477,30 @@ public final class QueueLog implements AutoCloseable {
         }
     }
 
-    /** Deletes fully acked segments from the oldest on (never the one being written). */
+    /** Deletes fully settled segments from the oldest on (never the one being written). */
     private void trimHead() {
         while (segments.size() > 1 && segments.peekFirst().live == 0) {
             Segment s = segments.pollFirst();
+            closeReader(s);
+            if (chunkSegment == s.number) {
+                chunkSegment = -1;
+            }
             try {
                 Files.deleteIfExists(s.path);
             } catch (IOException e) {
-                log.warn("{}: could not delete acked segment {}: {}", description, s.path, e.toString());
+                log.warn("{}: could not delete settled segment {}: {}", description, s.path, e.toString());
             }
+        }
+    }
+
+    private static void closeReader(Segment s) {
+        if (s.reader != null) {
+            try {
+                s.reader.close();
+            } catch (IOException e) {
+                // nothing left to do with it
+            }
+            s.reader = null;
         }
     }
 
@@ -398,6 +550,14 @@ public final class QueueLog implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Segment s : segments) {
+            closeReader(s);
+        }
+        if (chunk != null) {
+            chunk.release();
+            chunk = null;
+            chunkSegment = -1;
+        }
         if (current != null && current.channel != null) {
             try {
                 current.channel.force(false);

@@ -42,6 +42,8 @@ public final class Store implements AutoCloseable {
             throw new IllegalStateException("data directory " + dataDir + " is in use by another Warren process "
                     + "(stop it, or choose another directory with --data-dir)");
         }
+        // Spilled transient messages of the previous run are gone with it.
+        deleteRecursively(dataDir.resolve("spill"));
         this.persister = new Persister(flushIntervalMillis);
         this.definitions = new DefinitionsFile(dataDir, snapshot);
         this.bodies = new BodyStore(dataDir.resolve("bodies"), persister);
@@ -65,6 +67,12 @@ public final class Store implements AutoCloseable {
             deleteRecursively(dir);
         }
         return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "'", persister, bodies);
+    }
+
+    /** A scratch log for a non-durable queue's messages that do not fit in memory; gone at restart. */
+    public QueueLog openSpillLog(String vhost, String queue) {
+        Path dir = dataDir.resolve("spill").resolve(java.util.UUID.randomUUID().toString());
+        return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "' (spill)", persister, bodies);
     }
 
     /** Removes logs of queues that are no longer defined (deleted while the broker was down). */

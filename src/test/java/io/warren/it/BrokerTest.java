@@ -24,7 +24,13 @@ public abstract class BrokerTest {
     @BeforeAll
     static void startBroker() throws Exception {
         dataDir = Files.createTempDirectory("warren-test");
-        broker = new Warren(new BrokerConfig().amqpPort(0).bindAddress("127.0.0.1").dataDir(dataDir)).start();
+        BrokerConfig config = new BrokerConfig().amqpPort(0).bindAddress("127.0.0.1").dataDir(dataDir);
+        // WARREN_TEST_QUEUE_MEMORY=2000 runs every test with queues that keep almost nothing in memory.
+        String budget = System.getenv("WARREN_TEST_QUEUE_MEMORY");
+        if (budget != null) {
+            config.queueMemoryBytes(Long.parseLong(budget));
+        }
+        broker = new Warren(config).start();
     }
 
     @AfterAll
