@@ -48,7 +48,12 @@ final class AmqpChannel implements ConsumerChannel {
     private final RouteResult routeResult = new RouteResult();
 
     // Content being assembled: a basic.publish, then its header, then body frames.
-    private MethodFrame publishing;
+    private boolean publishing;
+    private String publishRoutingKey;
+    private boolean publishMandatory;
+    /** The last exchange and routing key names published to, reused while the bytes repeat. */
+    private final ShortStringCache exchangeNames = new ShortStringCache();
+    private final ShortStringCache routingKeys = new ShortStringCache();
     private Exchange publishExchange;
     private ContentHeader contentHeader;
     private ByteBuf body;
@@ -149,12 +154,16 @@ final class AmqpChannel implements ConsumerChannel {
         try {
             switch (frame.type()) {
                 case Frame.METHOD -> {
-                    if (publishing != null) {
+                    if (publishing) {
                         throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected content "
                                 + (contentHeader == null ? "header" : "body") + " for class 60, got a method frame instead",
                                 Method.BASIC_PUBLISH);
                     }
-                    method(MethodCodec.decode(id, frame.payload()));
+                    if (isPublish(frame.payload())) {
+                        publish(frame.payload());
+                    } else {
+                        method(MethodCodec.decode(id, frame.payload()));
+                    }
                 }
                 case Frame.HEADER -> header(frame.payload());
                 case Frame.BODY -> {
@@ -171,7 +180,7 @@ final class AmqpChannel implements ConsumerChannel {
     }
 
     private void header(ByteBuf payload) {
-        if (publishing == null || contentHeader != null) {
+        if (!publishing || contentHeader != null) {
             throw new AmqpException(ReplyCode.UNEXPECTED_FRAME,
                     "expected method frame, got non method frame instead");
         }
@@ -193,7 +202,7 @@ final class AmqpChannel implements ConsumerChannel {
         if (contentHeader == null) {
             payload.release();
             throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected "
-                    + (publishing == null ? "method frame" : "content header") + ", got a body frame instead");
+                    + (!publishing ? "method frame" : "content header") + ", got a body frame instead");
         }
         int size = payload.readableBytes();
         if (size > bodyRemaining) {
@@ -243,7 +252,6 @@ final class AmqpChannel implements ConsumerChannel {
                 case BASIC_QOS -> qos(m);
                 case BASIC_CONSUME -> consume(m);
                 case BASIC_CANCEL -> cancel(m.string("consumer-tag"), m.bool("nowait"));
-                case BASIC_PUBLISH -> publish(m);
                 case BASIC_GET -> get(m);
                 case BASIC_ACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), SETTLE_ACK);
                 case BASIC_REJECT -> settle(m.longValue("delivery-tag"), false, m.bool("requeue") ? SETTLE_REQUEUE : SETTLE_DROP);
@@ -527,25 +535,48 @@ final class AmqpChannel implements ConsumerChannel {
 
     // ---------------------------------------------------------------- publishing
 
-    private void publish(MethodFrame m) {
-        if (m.bool("immediate")) {
-            throw new AmqpException(ReplyCode.NOT_IMPLEMENTED, "immediate=true");
+    private static boolean isPublish(ByteBuf payload) {
+        return payload.readableBytes() >= 4
+                && payload.getInt(payload.readerIndex()) == (Method.BASIC_PUBLISH.classId() << 16 | Method.BASIC_PUBLISH.methodId());
+    }
+
+    /**
+     * basic.publish, decoded by hand: it is the one method that arrives once per message. Exchange
+     * and routing key strings are reused while the client keeps publishing to the same ones.
+     */
+    private void publish(ByteBuf payload) {
+        try {
+            payload.skipBytes(6);
+            String exchangeName = exchangeNames.read(payload);
+            String routingKey = routingKeys.read(payload);
+            int bits = payload.readUnsignedByte();
+            if ((bits & 2) != 0) {
+                throw new AmqpException(ReplyCode.NOT_IMPLEMENTED, "immediate=true", Method.BASIC_PUBLISH);
+            }
+            Exchange exchange = vhost.existingExchange(exchangeName);
+            if (exchange.internal()) {
+                throw new AmqpException(ReplyCode.ACCESS_REFUSED, "cannot publish to internal exchange '"
+                        + exchangeName + "' in vhost '" + vhost.name() + "'", Method.BASIC_PUBLISH);
+            }
+            publishing = true;
+            publishRoutingKey = routingKey;
+            publishMandatory = (bits & 1) != 0;
+            publishExchange = exchange;
+        } catch (IndexOutOfBoundsException e) {
+            throw new AmqpException(ReplyCode.FRAME_ERROR, "cannot decode basic.publish: arguments cut short",
+                    Method.BASIC_PUBLISH);
+        } catch (AmqpException e) {
+            throw e.attributedTo(Method.BASIC_PUBLISH);
         }
-        String exchangeName = m.string("exchange");
-        Exchange exchange = vhost.existingExchange(exchangeName);
-        if (exchange.internal()) {
-            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "cannot publish to internal exchange '"
-                    + exchangeName + "' in vhost '" + vhost.name() + "'");
-        }
-        publishing = m;
-        publishExchange = exchange;
     }
 
     private void completePublish(ByteBuf content) {
-        MethodFrame m = publishing;
         Exchange exchange = publishExchange;
         ContentHeader header = contentHeader;
-        publishing = null;
+        String routingKey = publishRoutingKey;
+        boolean mandatory = publishMandatory;
+        publishing = false;
+        publishRoutingKey = null;
         publishExchange = null;
         contentHeader = null;
         if (header.hasUserId() && !header.properties().userId.equals(connection.user())) {
@@ -555,17 +586,17 @@ final class AmqpChannel implements ConsumerChannel {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + userId
                     + "' but authenticated user was '" + connection.user() + "'", Method.BASIC_PUBLISH);
         }
-        Message message = new Message(exchange.name(), m.string("routing-key"), header, content);
+        Message message = new Message(exchange.name(), routingKey, header, content);
         if (txMode) {
             txMessages.add(message);
-            txPublishes.add(new Object[] {exchange, m.bool("mandatory")});
+            txPublishes.add(new Object[] {exchange, mandatory});
             return;
         }
         if (confirmMode) {
             publishSeq++;
         }
         try {
-            route(exchange, message, m.bool("mandatory"));
+            route(exchange, message, mandatory);
         } finally {
             message.release();
         }
@@ -1065,7 +1096,7 @@ final class AmqpChannel implements ConsumerChannel {
             body.release();
             body = null;
         }
-        publishing = null;
+        publishing = false;
         txMessages.forEach(Message::release);
         txMessages.clear();
         txPublishes.clear();

@@ -69,6 +69,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     /** Queues this connection waits on before reading again (credit flow). */
     private int pausedBy;
     private String closeReason;
+    /** The socket error that ended the connection, if any (e.g. "Connection reset by peer"). */
+    private String socketError;
 
     public AmqpConnection(Broker broker, DirectReplies directReplies, ConnectionRegistry registry) {
         this.broker = broker;
@@ -219,7 +221,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof java.io.IOException) {
-            closeReason = cause.getMessage();
+            // Netty's native transport says "recvAddress(..) failed: Connection reset by peer": keep the errno text.
+            socketError = String.valueOf(cause.getMessage()).replaceFirst("^\\w+\\(\\.\\.\\) failed: ", "");
         } else {
             log.error("Unexpected error on connection {}; closing it", this, cause);
             closeReason = "internal error: " + cause;
@@ -246,7 +249,8 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         exclusiveQueues.clear();
         if (wasOpen) {
             if (closeReason == null && previous != State.CLOSING) {
-                log.warn("Connection {} closed: client closed the socket without connection.close", this);
+                log.warn("Connection {} closed: client closed the socket without connection.close{}", this,
+                        socketError == null ? "" : " (" + socketError + ")");
             } else {
                 log.info("Connection {} closed{}", this, closeReason == null ? "" : ": " + closeReason);
             }
@@ -478,7 +482,7 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         state = State.OPEN;
         handshakeTimeout.cancel(false);
         ctx.writeAndFlush(FrameWriter.method(ctx.alloc(), 0, Method.CONNECTION_OPEN_OK, ""), ctx.voidPromise());
-        log.info("Connection {} opened: user '{}', vhost '{}'{}", this, user, vhostName, clientName);
+        log.info("Connection {} opened: user '{}', vhost '{}'{}", peer, user, vhostName, clientName);
     }
 
     private void clientClose(MethodFrame m) {

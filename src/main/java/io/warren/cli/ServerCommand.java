@@ -4,7 +4,9 @@ import io.warren.Warren;
 import io.warren.config.BrokerConfig;
 import io.warren.config.ConfigException;
 import io.warren.config.ConfigFile;
+import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -31,6 +33,10 @@ final class ServerCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
     private static final int EXIT_FAILURE = 1;
 
+    // Start (main thread) and stop (shutdown hook) take turns on this.
+    private final Object lifecycle = new Object();
+    private boolean stopping;
+
     @Spec
     private CommandSpec spec;
 
@@ -44,7 +50,7 @@ final class ServerCommand implements Callable<Integer> {
     private String bindAddress;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "Where the broker keeps its data (default: ./warren-data).")
+            description = "Data directory (default: ./warren-data).")
     private Path dataDir;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -53,6 +59,8 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        // First of all, so that a SIGTERM from here on exits 0 through the shutdown hook below.
+        StopSignals.exitZeroOnTermAndInt();
         BrokerConfig config;
         try {
             config = config();
@@ -61,18 +69,26 @@ final class ServerCommand implements Callable<Integer> {
             return EXIT_FAILURE;
         }
         Warren warren = new Warren(config);
-        try {
-            warren.start();
-        } catch (Exception e) {
-            log.error(startFailure(config, e));
-            log.debug("Start failure in detail", e);
-            warren.close();
-            return EXIT_FAILURE;
+        // Registered before start, so that a SIGTERM during start-up (recovery of a large data
+        // directory takes a while) still closes the store: the hook waits for start to end.
+        Thread hook = new Thread(() -> stop(warren), "warren-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        synchronized (lifecycle) {
+            if (stopping) {
+                return 0; // A signal came before start: the JVM is exiting anyway.
+            }
+            try {
+                warren.start();
+            } catch (Exception e) {
+                log.error(startFailure(config, e));
+                log.debug("Start failure in detail", e);
+                warren.close();
+                removeHook(hook);
+                return EXIT_FAILURE;
+            }
+            log.info("Warren {} accepting AMQP 0-9-1 connections on {}:{} (data in {})",
+                    WarrenVersion.get(), config.bindAddress(), warren.amqpPort(), config.dataDir());
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(warren), "warren-shutdown"));
-        StopSignals.exitZeroOnTermAndInt();
-        log.info("Warren {} accepting AMQP 0-9-1 connections on {}:{} (data in {})",
-                WarrenVersion.get(), config.bindAddress(), warren.amqpPort(), config.dataDir());
         // The broker runs on its own threads; main only has to not return, since main() exits with
         // our return value. The process ends through System.exit in a signal handler.
         new CountDownLatch(1).await();
@@ -104,10 +120,26 @@ final class ServerCommand implements Callable<Integer> {
         return config;
     }
 
-    private static void stop(Warren warren) {
-        log.info("Stopping: closing client connections (320 CONNECTION_FORCED)");
-        warren.close();
-        log.info("Stopped");
+    /** The shutdown hook: waits for a start in progress, then closes the broker (at most once). */
+    private void stop(Warren warren) {
+        synchronized (lifecycle) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+            log.info("Stopping: closing client connections (320 CONNECTION_FORCED)");
+            warren.close();
+            log.info("Stopped");
+        }
+    }
+
+    /** A failed start exits 1 with nothing left to stop, so without "Stopping" lines. */
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // A signal came meanwhile; the hook runs and finds the broker closed.
+        }
     }
 
     /** One line that says what went wrong and, where we can tell, what to do about it. */
@@ -118,12 +150,27 @@ final class ServerCommand implements Callable<Integer> {
             // NIO throws BindException; Netty's epoll transport throws its own IOException with the errno text.
             if (message.contains("Address already in use")) {
                 return "Cannot listen on " + address + ": the port is already in use"
-                        + " (is another broker running? choose another port with --amqp-port)";
+                        + " (is another broker running? stop it, or choose another port with --amqp-port)";
             }
             if (t instanceof BindException || message.contains("Cannot assign requested address")) {
-                return "Cannot listen on " + address + ": " + message + " (check --bind)";
+                return "Cannot listen on " + address + ": " + message
+                        + " (check --bind: it must be an address of this machine)";
+            }
+            if (t instanceof UnresolvedAddressException) {
+                return "Cannot listen on " + address + ": unknown host " + config.bindAddress()
+                        + " (check --bind: it must be an address of this machine)";
             }
         }
-        return "Warren failed to start: " + failure.getClass().getSimpleName() + ": " + failure.getMessage();
+        // The store's and the definitions file's messages are written for the operator and say what to do.
+        if ((failure instanceof IllegalStateException || failure instanceof UncheckedIOException)
+                && failure.getMessage() != null) {
+            return "Warren failed to start: " + oneLine(failure.getMessage());
+        }
+        return "Warren failed to start: " + failure.getClass().getSimpleName() + ": " + oneLine(failure.getMessage())
+                + " (WARREN_LOG_LEVEL=DEBUG shows where)";
+    }
+
+    private static String oneLine(String message) {
+        return String.valueOf(message).replaceAll("\\s*\\R\\s*", " ");
     }
 }

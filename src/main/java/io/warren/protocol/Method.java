@@ -77,11 +77,14 @@ public enum Method {
     CONFIRM_SELECT(85, 10, "confirm.select", false, f(FieldType.BIT, "nowait")),
     CONFIRM_SELECT_OK(85, 11, "confirm.select-ok", false);
 
-    private static final Map<Integer, Method> BY_ID = new HashMap<>();
+    private static final Method[][] BY_ID = new Method[256][];
 
     static {
         for (Method m : values()) {
-            BY_ID.put(key(m.classId, m.methodId), m);
+            if (BY_ID[m.classId] == null) {
+                BY_ID[m.classId] = new Method[256];
+            }
+            BY_ID[m.classId][m.methodId] = m;
         }
     }
 
@@ -117,7 +120,8 @@ public enum Method {
 
     /** The method with these ids, or null when the table has none. */
     public static Method byId(int classId, int methodId) {
-        return BY_ID.get(key(classId, methodId));
+        Method[] methods = classId < BY_ID.length ? BY_ID[classId] : null;
+        return methods == null || methodId >= methods.length ? null : methods[methodId];
     }
 
     public int classId() { return classId; }

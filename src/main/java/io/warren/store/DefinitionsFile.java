@@ -81,8 +81,14 @@ public final class DefinitionsFile implements AutoCloseable {
             return new Definitions(d.rabbit_version(), orEmpty(d.vhosts()), orEmpty(d.queues()),
                     orEmpty(d.exchanges()), orEmpty(d.bindings()));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + " (restore it from a backup or a RabbitMQ "
-                    + "definitions export): " + e.getMessage(), e);
+            // Jackson's own message spans lines and names our classes; its first part and the position say it all.
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                    ? j.getOriginalMessage() + " at line " + j.getLocation().getLineNr() + ", column "
+                            + j.getLocation().getColumnNr()
+                    : e.getMessage();
+            throw new UncheckedIOException("cannot read " + file + ": " + why + " (fix it, or restore it from a "
+                    + "backup or a RabbitMQ definitions export; do not delete it: without it the durable queues "
+                    + "and their messages are dropped at start)", e);
         }
     }
 
