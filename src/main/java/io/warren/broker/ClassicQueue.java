@@ -31,6 +31,8 @@ public final class ClassicQueue implements Queue {
     private static final int INBOX_HIGH = 20_000;
     /** ...until it falls below this. */
     private static final int INBOX_LOW = 5_000;
+    /** Ready messages beyond which draining consumers make publishers wait (keeps latency low). */
+    private static final int BACKLOG_MESSAGES = 8_192;
 
     private final String vhost;
     private final String name;
@@ -65,6 +67,8 @@ public final class ClassicQueue implements Queue {
     private boolean hadConsumer;
     private boolean dispatchScheduled;
     private volatile boolean deleted;
+    /** Written by the queue thread, read by publishers: see {@link #updateBacklog}. */
+    private volatile boolean backlogged;
     /** Any thread: messages posted by publishers that the queue thread has not taken in yet. */
     private final java.util.concurrent.atomic.AtomicInteger inbox = new java.util.concurrent.atomic.AtomicInteger();
     /** Any thread adds; the queue thread runs them once the inbox is low again. */
@@ -122,7 +126,7 @@ public final class ClassicQueue implements Queue {
     public void enqueue(List<Message> messages) {
         inbox.addAndGet(messages.size());
         executor.execute(() -> {
-            if (inbox.addAndGet(-messages.size()) < INBOX_LOW && !pausedPublishers.isEmpty()) {
+            if (inbox.addAndGet(-messages.size()) < INBOX_LOW && !backlogged && !pausedPublishers.isEmpty()) {
                 resumePublishers();
             }
             if (deleted) {
@@ -270,13 +274,35 @@ public final class ClassicQueue implements Queue {
 
     @Override
     public boolean overloaded() {
-        return inbox.get() > INBOX_HIGH;
+        return inbox.get() > INBOX_HIGH || backlogged;
+    }
+
+    /**
+     * Consumers are draining the queue but it keeps outgrowing memory: publishers should wait for
+     * them (as RabbitMQ's credit flow makes them wait for a busy queue) rather than push messages
+     * to disk and back. Consumers that stopped taking (no credit left) do not hold publishers back.
+     */
+    private void updateBacklog() {
+        boolean over = !paged.isEmpty() || ready.size() > BACKLOG_MESSAGES || readyBytes > memoryBudget / 2;
+        boolean draining = false;
+        if (over) {
+            for (QueueConsumer c : consumers) {
+                if (c.hasCredit()) {
+                    draining = true;
+                    break;
+                }
+            }
+        }
+        backlogged = over && draining;
+        if (!backlogged && !pausedPublishers.isEmpty() && inbox.get() < INBOX_LOW) {
+            resumePublishers();
+        }
     }
 
     @Override
     public void onRelief(Runnable resume) {
         pausedPublishers.add(resume);
-        if (inbox.get() < INBOX_LOW || deleted) {
+        if (inbox.get() < INBOX_LOW && !backlogged || deleted) {
             executor.execute(this::resumePublishers);
         }
     }
@@ -330,6 +356,7 @@ public final class ClassicQueue implements Queue {
     private void removeConsumer(QueueConsumer consumer) {
         consumer.cancelled = true;
         consumers.remove(consumer);
+        updateBacklog();
     }
 
     private void deleteIfUnused() {
@@ -421,6 +448,8 @@ public final class ClassicQueue implements Queue {
     private long deleteNow() {
         long count = readyCount();
         deleted = true;
+        backlogged = false;
+        resumePublishers();
         dropReady();
         if (store != null) {
             store.delete();
@@ -508,6 +537,7 @@ public final class ClassicQueue implements Queue {
     private void dispatch() {
         dispatchScheduled = false;
         if (deleted || consumers.isEmpty() || readyCount() == 0) {
+            updateBacklog();
             return;
         }
         int delivered = 0;
@@ -532,6 +562,7 @@ public final class ClassicQueue implements Queue {
             channel.executor().execute(() -> channel.deliver(batch));
         }
         batches.clear();
+        updateBacklog();
         if (delivered == ROUND_LIMIT && readyCount() > 0 && !dispatchScheduled) {
             dispatchScheduled = true;
             executor.execute(this::dispatch);

@@ -70,6 +70,21 @@ public final class QueueLog implements AutoCloseable {
         FileChannel reader;
         long size;
         int live;
+        /** Segments holding messages that this segment's ack records settle (small: acks follow publishes). */
+        long[] ackTargets = new long[0];
+
+        void addAckTarget(long target) {
+            if (target == number) {
+                return;
+            }
+            for (long t : ackTargets) {
+                if (t == target) {
+                    return;
+                }
+            }
+            ackTargets = java.util.Arrays.copyOf(ackTargets, ackTargets.length + 1);
+            ackTargets[ackTargets.length - 1] = target;
+        }
 
         Segment(long number, Path path) {
             this.number = number;
@@ -186,7 +201,7 @@ public final class QueueLog implements AutoCloseable {
         while (pos < bytes.length) {
             if (checkRecord(buf, pos, bytes.length) == 0) {
                 int length = buf.getInt(pos + 3);
-                note(buf, pos, segment.number, scan);
+                note(buf, pos, segment, scan);
                 pos += HEADER + length;
                 validEnd = pos;
                 continue;
@@ -213,15 +228,20 @@ public final class QueueLog implements AutoCloseable {
         return last ? validEnd : bytes.length;
     }
 
-    private static void note(ByteBuf buf, int pos, long segment, Scan scan) {
+    private static void note(ByteBuf buf, int pos, Segment segment, Scan scan) {
         byte type = buf.getByte(pos + 2);
         long id = buf.getLong(pos + 11);
         scan.maxId = Math.max(scan.maxId, id);
         switch (type) {
-            case ACK -> scan.acked.add(id);
+            case ACK -> {
+                scan.acked.add(id);
+                if (buf.getInt(pos + 3) >= 8) {
+                    segment.addAckTarget(buf.getLong(pos + HEADER));
+                }
+            }
             case PUBLISH, PUBLISH_REF -> {
                 scan.ids.add(id);
-                scan.positions.add(position(segment, pos));
+                scan.positions.add(position(segment.number, pos));
                 if (type == PUBLISH_REF) {
                     ByteBuf in = buf.slice(pos + HEADER, buf.getInt(pos + 3));
                     skipToBody(in);
@@ -417,11 +437,14 @@ public final class QueueLog implements AutoCloseable {
 
     /** Appends an ack record for a persistent message (not synced on its own: a lost ack only means a redelivery). */
     public void appendAck(long id, long position) {
-        ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(HEADER);
+        ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(HEADER + 8);
         try {
-            record.writeShort(MAGIC).writeByte(ACK).writeInt(0).writeInt(0).writeLong(id);
-            record.setInt(7, crc(record, 0, 0));
-            write(record);
+            // The payload names the segment of the message settled, so that this segment may be
+            // deleted as soon as that one is gone (not only once every older segment is).
+            record.writeShort(MAGIC).writeByte(ACK).writeInt(8).writeInt(0).writeLong(id).writeLong(segmentOf(position));
+            record.setInt(7, crc(record, 0, 8));
+            Segment written = write(record);
+            written.addAckTarget(segmentOf(position));
         } finally {
             record.release();
         }
@@ -467,6 +490,7 @@ public final class QueueLog implements AutoCloseable {
         openForAppend(segment);
         segments.add(segment);
         current = segment;
+        trimHead();
     }
 
     private void openForAppend(Segment segment) {
@@ -477,19 +501,44 @@ public final class QueueLog implements AutoCloseable {
         }
     }
 
-    /** Deletes fully settled segments from the oldest on (never the one being written). */
+    /**
+     * Deletes settled segments: those whose messages are all settled and whose ack records only
+     * settle messages in segments already gone (never the one being written).
+     */
     private void trimHead() {
-        while (segments.size() > 1 && segments.peekFirst().live == 0) {
-            Segment s = segments.pollFirst();
-            closeReader(s);
-            if (chunkSegment == s.number) {
-                chunkSegment = -1;
+        boolean deleted = true;
+        while (deleted) {
+            deleted = false;
+            for (java.util.Iterator<Segment> it = segments.iterator(); it.hasNext(); ) {
+                Segment s = it.next();
+                if (s == current || s.live != 0 || refersToLiveSegment(s)) {
+                    continue;
+                }
+                it.remove();
+                deleteFile(s);
+                deleted = true;
             }
-            try {
-                Files.deleteIfExists(s.path);
-            } catch (IOException e) {
-                log.warn("{}: could not delete settled segment {}: {}", description, s.path, e.toString());
+        }
+    }
+
+    private boolean refersToLiveSegment(Segment s) {
+        for (long target : s.ackTargets) {
+            if (segment(target) != null) {
+                return true;
             }
+        }
+        return false;
+    }
+
+    private void deleteFile(Segment s) {
+        closeReader(s);
+        if (chunkSegment == s.number) {
+            chunkSegment = -1;
+        }
+        try {
+            Files.deleteIfExists(s.path);
+        } catch (IOException e) {
+            log.warn("{}: could not delete settled segment {}: {}", description, s.path, e.toString());
         }
     }
 
