@@ -628,6 +628,9 @@ final class AmqpChannel implements ConsumerChannel {
                 }
             } else {
                 List<Queue> queues = routeResult.route(exchange, key, header).queues();
+                if (queues.isEmpty()) {
+                    queues = routeToAlternates(exchange, key, header);
+                }
                 if (!queues.isEmpty()) {
                     if (queues.size() > 1 && message.bodySize() >= BodyStore.SHARED_FROM) {
                         storeBodyOnce(message, queues);
@@ -650,6 +653,25 @@ final class AmqpChannel implements ConsumerChannel {
                 message.release();
             }
         }
+    }
+
+    /**
+     * RabbitMQ's alternate exchanges: a message that its exchange cannot route goes to the exchange
+     * named by its {@code alternate-exchange} argument, and on through that one's, if any.
+     */
+    private List<Queue> routeToAlternates(Exchange exchange, String key, ContentHeader header) {
+        List<Queue> queues = routeResult.queues();
+        Exchange current = exchange;
+        for (int hops = 0; hops < 16 && queues.isEmpty(); hops++) {
+            String name = FieldValues.string(current.arguments().get("alternate-exchange"));
+            Exchange next = name == null ? null : vhost.exchange(name);
+            if (next == null || next == current || next == exchange && hops > 0) {
+                break;
+            }
+            current = next;
+            queues = routeResult.route(current, key, header).queues();
+        }
+        return queues;
     }
 
     /**

@@ -34,6 +34,14 @@ class ConfigFileTest {
     }
 
     @Test
+    void storeKeysSetFlushIntervalAndQueueMemoryBudget() throws ConfigException {
+        BrokerConfig config = apply("store.flush_interval = 50", "queue_memory_budget = 1048576");
+        assertThat(config.storeFlushIntervalMillis()).isEqualTo(50);
+        assertThat(config.queueMemoryBytes()).isEqualTo(1048576);
+        assertThatThrownBy(() -> apply("queue_memory_budget = 10")).isInstanceOf(ConfigException.class);
+    }
+
+    @Test
     void emptyFileLeavesTheDefaults() throws ConfigException {
         Applied a = applied("");
         BrokerConfig defaults = new BrokerConfig();

@@ -105,7 +105,12 @@ public final class Main {
     for (int round = 1; round <= options.rounds() && !stopping; round++) {
       for (Scenario scenario : options.scenarios()) {
         for (int i = 0; i < brokers.size() && !stopping; i++) {
-          report.add(runOnce(scenario, brokers.get(i), round));
+          freezeAllBut(i);
+          try {
+            report.add(runOnce(scenario, brokers.get(i), round));
+          } finally {
+            thawAll();
+          }
           if (scenario.restartBrokerAfter() && !stopping) {
             restart(i);
           }
@@ -284,7 +289,42 @@ public final class Main {
   }
 
   /** Idempotent: the normal end of the run calls it, and so does the shutdown hook. */
+  /**
+   * Stops (SIGSTOP) every broker but the one being measured, so that an idle broker's background
+   * work (the Erlang VM's schedulers spin for a while after load) does not take CPU from the other
+   * on this small machine. Each broker is measured alone, as it would run alone in production.
+   */
+  private void freezeAllBut(int measured) {
+    for (int i = 0; i < brokers.size(); i++) {
+      if (i != measured) {
+        signal(brokers.get(i), "STOP");
+      }
+    }
+  }
+
+  private void thawAll() {
+    for (Broker b : brokers) {
+      signal(b, "CONT");
+    }
+  }
+
+  private static void signal(Broker broker, String signal) {
+    OptionalLong pid = broker.pid();
+    if (pid.isEmpty()) {
+      return;
+    }
+    try {
+      new ProcessBuilder("kill", "-" + signal, Long.toString(pid.getAsLong())).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    } catch (IOException e) {
+      System.err.println("[bench] could not send SIG" + signal + " to " + broker.name() + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private void shutdown() {
+    thawAll();
     boolean fromHook = Thread.currentThread().getName().equals("bench-shutdown");
     if (fromHook && reported.getCount() > 0) {
       stopping = true;
