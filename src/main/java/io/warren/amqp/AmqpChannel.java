@@ -66,6 +66,8 @@ final class AmqpChannel implements ConsumerChannel {
     private final Map<String, QueueConsumer> consumers = new LinkedHashMap<>();
     private final UnackedDeliveries unacked = new UnackedDeliveries();
     private final AckGroups ackGroups = new AckGroups();
+    /** Acks received in this read, not yet handed to their queues. */
+    private final AckGroups pendingAcks = new AckGroups();
     private long deliveryTag;
     private int consumerPrefetch;
     private volatile int channelPrefetch;
@@ -359,7 +361,7 @@ final class AmqpChannel implements ConsumerChannel {
             q = accessibleQueue(name);
         } else {
             q = vhost.declareQueue(name, m.bool("durable"), m.bool("exclusive"), m.bool("auto-delete"),
-                    m.table("arguments"), connection);
+                    m.table("arguments"), connection, executor());
             if (q.exclusive() && q.owner() == connection) {
                 connection.ownExclusiveQueue(q);
             }
@@ -727,6 +729,7 @@ final class AmqpChannel implements ConsumerChannel {
     /** Hands the batch of routed messages to their queues and confirms it. Called at the end of each read. */
     void flushPublishes() {
         dirty = false;
+        flushAcks();
         ConfirmBatch batch = null;
         if (confirmMode && publishSeq > batchedUpTo) {
             batch = new ConfirmBatch(publishSeq);
@@ -942,7 +945,7 @@ final class AmqpChannel implements ConsumerChannel {
             }
         }
         out.finish();
-        connection.flush();
+        connection.flushSoon();
     }
 
     private void requeueUndeliverable(List<Delivery> deliveries) {
@@ -1004,17 +1007,24 @@ final class AmqpChannel implements ConsumerChannel {
     }
 
     private void settleNow(long tag, boolean multiple, int how) {
+        // Acks are handed to the queues once per read (like publishes), so that a consumer acking
+        // message by message costs each queue one task, and one dispatch round, per read.
+        AckGroups into = how == SETTLE_ACK ? pendingAcks : ackGroups;
         boolean found;
         if (multiple && tag == 0) {
-            unacked.removeAll(ackGroups);
+            unacked.removeAll(into);
             found = true;
         } else if (multiple) {
-            found = unacked.removeUpTo(tag, ackGroups) || tag <= deliveryTag && tag > 0;
+            found = unacked.removeUpTo(tag, into) || tag <= deliveryTag && tag > 0;
         } else {
-            found = unacked.remove(tag, ackGroups);
+            found = unacked.remove(tag, into);
         }
         if (!found) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "unknown delivery tag " + tag);
+        }
+        if (how == SETTLE_ACK) {
+            markDirty();
+            return;
         }
         ackGroups.forEach((queue, consumer, ids, count) -> {
             if (consumer != null) {
@@ -1027,6 +1037,21 @@ final class AmqpChannel implements ConsumerChannel {
             }
         });
         if (channelPrefetch != 0) {
+            wakeQueues();
+        }
+    }
+
+    /** Hands the acks of this read to their queues. */
+    private void flushAcks() {
+        boolean[] any = {false};
+        pendingAcks.forEach((queue, consumer, ids, count) -> {
+            if (consumer != null) {
+                channelUnacked.addAndGet(-count);
+            }
+            queue.ack(consumer, ids, count);
+            any[0] = true;
+        });
+        if (any[0] && channelPrefetch != 0) {
             wakeQueues();
         }
     }
@@ -1109,6 +1134,7 @@ final class AmqpChannel implements ConsumerChannel {
         for (Frame f; (f = held.poll()) != null; ) {
             f.release();
         }
+        flushAcks();
         flushPublishesQuietly();
         if (contentHeader != null) {
             contentHeader.release();

@@ -97,6 +97,23 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         ctx.flush();
     }
 
+    /**
+     * Flushes after the tasks already queued on this loop (more deliveries, usually): one write
+     * system call for all of them instead of one each.
+     */
+    void flushSoon() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            ctx.executor().execute(flushTask);
+        }
+    }
+
+    private boolean flushScheduled;
+    private final Runnable flushTask = () -> {
+        flushScheduled = false;
+        ctx.flush();
+    };
+
     void markDirty(AmqpChannel channel) {
         dirty.add(channel);
     }

@@ -176,6 +176,19 @@ public final class ClassicQueue implements Queue {
         }
     }
 
+    /** Writes the log records this task appended (one system call for all of them). */
+    private void flushStore() {
+        if (deleted) {
+            return;
+        }
+        if (store != null) {
+            store.flushLater();
+        }
+        if (spill != null) {
+            spill.flushLater();
+        }
+    }
+
     private static int cost(Message m) {
         return m.bodySize() + 256;
     }
@@ -394,6 +407,7 @@ public final class ClassicQueue implements Queue {
                     }
                 }
             }
+            flushStore();
             dispatch();
         });
     }
@@ -416,6 +430,7 @@ public final class ClassicQueue implements Queue {
                     forget(e);
                 }
             }
+            flushStore();
             dispatch();
         });
     }
@@ -424,6 +439,7 @@ public final class ClassicQueue implements Queue {
     public void purge(EventExecutor replyTo, Consumer<Long> reply) {
         executor.execute(() -> {
             long count = dropReady();
+            flushStore();
             replyTo.execute(() -> reply.accept(count));
         });
     }
@@ -616,6 +632,7 @@ public final class ClassicQueue implements Queue {
                 }
             }
             deleteIfUnused();
+            flushStore();
             dispatch();
         });
     }

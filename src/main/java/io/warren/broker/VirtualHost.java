@@ -181,6 +181,16 @@ public final class VirtualHost {
      */
     public synchronized Queue declareQueue(String queueName, boolean durable, boolean exclusive, boolean autoDelete,
                                            Map<String, Object> arguments, Object connection) {
+        return declareQueue(queueName, durable, exclusive, autoDelete, arguments, connection, null);
+    }
+
+    /**
+     * As above; a new queue runs on {@code home} when given (the declaring connection's event loop,
+     * so that the usual declare-then-consume needs no thread hop), else on the queue threads.
+     */
+    public synchronized Queue declareQueue(String queueName, boolean durable, boolean exclusive, boolean autoDelete,
+                                           Map<String, Object> arguments, Object connection,
+                                           io.netty.util.concurrent.EventExecutor home) {
         if (queueName.isEmpty()) {
             do {
                 queueName = serverName();
@@ -209,7 +219,7 @@ public final class VirtualHost {
         QueueLog log = durable && !exclusive && store != null ? store.openQueueLog(name, queueName, true) : null;
         String spillName = queueName;
         ClassicQueue created = new ClassicQueue(name, queueName, durable, exclusive, autoDelete, arguments,
-                exclusive ? connection : null, queueThreads.next(), this::queueDeleted, log,
+                exclusive ? connection : null, home != null ? home : queueThreads.next(), this::queueDeleted, log,
                 store == null ? null : () -> store.openSpillLog(name, spillName),
                 store == null ? Long.MAX_VALUE : queueMemoryBudget);
         // In the map first: the save snapshots the map on another thread, and declare-ok waits for it.

@@ -57,6 +57,8 @@ public final class QueueLog implements AutoCloseable {
     private final ArrayDeque<Segment> segments = new ArrayDeque<>();
     private Segment current;
     private boolean unsynced;
+    /** Records appended but not yet written (see {@link #write}). */
+    private ByteBuf pending;
     /** Read-ahead for paging messages back in: a chunk of one segment. */
     private ByteBuf chunk;
     private long chunkSegment = -1;
@@ -310,6 +312,7 @@ public final class QueueLog implements AutoCloseable {
      * missing or damaged, which is reported.
      */
     public Record read(long position) {
+        flushWrites();
         long segmentNumber = segmentOf(position);
         int offset = offsetOf(position);
         Segment segment = segment(segmentNumber);
@@ -464,20 +467,44 @@ public final class QueueLog implements AutoCloseable {
         }
     }
 
+    /**
+     * Appends a record to the current segment's write buffer; {@link #flushWrites} writes the
+     * buffer with one system call (a queue task's records go out together).
+     */
     private Segment write(ByteBuf record) {
         if (current == null || current.size >= SEGMENT_SIZE) {
+            flushWrites();
             roll();
         }
+        if (pending == null) {
+            pending = PooledByteBufAllocator.DEFAULT.directBuffer(64 * 1024);
+        }
+        int size = record.readableBytes();
+        pending.writeBytes(record, record.readerIndex(), size);
+        current.size += size;
+        unsynced = true;
+        if (pending.readableBytes() >= 1 << 20) {
+            flushWrites();
+        }
+        return current;
+    }
+
+    /** Writes what {@link #write} buffered. */
+    public void flushWrites() {
+        if (pending == null || !pending.isReadable()) {
+            return;
+        }
         try {
-            ByteBuffer nio = record.nioBuffer();
+            long at = current.size - pending.readableBytes();
+            ByteBuffer nio = pending.nioBuffer();
             while (nio.hasRemaining()) {
-                current.size += current.channel.write(nio, current.size);
+                at += current.channel.write(nio, at);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(description + ": cannot write to " + current.path, e);
+        } finally {
+            pending.clear();
         }
-        unsynced = true;
-        return current;
     }
 
     private void roll() {
@@ -558,6 +585,7 @@ public final class QueueLog implements AutoCloseable {
      * (on this thread), else after the persister's next fsync (on its thread).
      */
     public void whenSynced(Persister.SyncCallback done) {
+        flushWrites();
         if (!unsynced) {
             done.synced(true);
             return;
@@ -569,6 +597,7 @@ public final class QueueLog implements AutoCloseable {
 
     /** Everything appended since the last barrier must reach disk within the flush interval. */
     public void flushLater() {
+        flushWrites();
         if (unsynced && current != null && current.channel != null) {
             persister.written(current.channel);
         }
@@ -599,6 +628,13 @@ public final class QueueLog implements AutoCloseable {
 
     @Override
     public void close() {
+        if (current != null && current.channel != null) {
+            flushWrites();
+        }
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
         for (Segment s : segments) {
             closeReader(s);
         }
