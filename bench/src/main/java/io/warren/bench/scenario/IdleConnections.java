@@ -21,6 +21,11 @@ final class IdleConnections implements Scenario {
   private static final long SETTLE_MS = 2_000;
 
   @Override
+  public boolean restartBrokerAfter() {
+    return true;
+  }
+
+  @Override
   public String name() {
     return "idle-connections";
   }
