@@ -599,6 +599,9 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public String toString() {
-        return peer + (user == null ? "" : " (" + user + ")");
+        if (user == null) {
+            return peer;
+        }
+        return peer + " (user '" + user + "'" + (vhost == null ? "" : ", vhost '" + vhost.name() + "'") + ")";
     }
 }
