@@ -176,6 +176,49 @@ public final class ClassicQueue implements Queue {
         }
     }
 
+    /**
+     * Moves the few live messages out of sparse log segments (see {@link QueueLog#sparseSegments})
+     * so that those segments can go: a long-unacked message must not keep 16 MiB on disk.
+     */
+    private void compactIfNeeded() {
+        if (store == null || deleted) {
+            return;
+        }
+        for (long segment : store.sparseSegments()) {
+            try {
+                relocateSegment(segment);
+            } catch (UncheckedIOException failure) {
+                log.warn("{}: compaction of its log failed: {}", this, failure.getMessage());
+                return;
+            }
+        }
+    }
+
+    private void relocateSegment(long segment) {
+        for (Entry e : ready) {
+            relocate(e, segment);
+        }
+        for (Entry e : requeued.values()) {
+            relocate(e, segment);
+        }
+        for (Entry e : unacked.values()) {
+            relocate(e, segment);
+        }
+        paged.replaceAll(p -> {
+            long position = p & ~REDELIVERED_BIT;
+            if (QueueLog.segmentOf(position) != segment) {
+                return p;
+            }
+            return store.relocate(position) | (p & REDELIVERED_BIT);
+        });
+    }
+
+    private void relocate(Entry e, long segment) {
+        if (e.position >= 0 && QueueLog.segmentOf(e.position) == segment) {
+            e.position = store.relocate(e.position);
+        }
+    }
+
     /** Writes the log records this task appended (one system call for all of them). */
     private void flushStore() {
         if (deleted) {
@@ -407,6 +450,7 @@ public final class ClassicQueue implements Queue {
                     }
                 }
             }
+            compactIfNeeded();
             flushStore();
             dispatch();
         });

@@ -47,6 +47,11 @@ public final class QueueLog implements AutoCloseable {
     static final byte PUBLISH_REF = 3;
     /** A transient message moved out of memory: read back while running, ignored by recovery. */
     static final byte TRANSIENT = 4;
+    /**
+     * Flag on a publish record written again by compaction: recovery keeps it instead of the
+     * original (if that still exists) and puts it back in id order.
+     */
+    static final byte MOVED = 0x10;
     static final long SEGMENT_SIZE = 16L << 20;
     private static final int READ_CHUNK = 1 << 20;
 
@@ -72,6 +77,8 @@ public final class QueueLog implements AutoCloseable {
         FileChannel reader;
         long size;
         int live;
+        /** Message records (publish and transient) in this segment, for telling when it is sparse. */
+        int records;
         /** Segments holding messages that this segment's ack records settle (small: acks follow publishes). */
         long[] ackTargets = new long[0];
 
@@ -123,7 +130,7 @@ public final class QueueLog implements AutoCloseable {
         return segment << 32 | offset;
     }
 
-    private static long segmentOf(long position) {
+    public static long segmentOf(long position) {
         return position >>> 32;
     }
 
@@ -154,24 +161,24 @@ public final class QueueLog implements AutoCloseable {
             segment.size = scan(segment, scan, i == files.size() - 1);
         }
         LongRing live = new LongRing();
-        Segment counting = null;
+        // Moved records (compaction) replace their originals and go back to their place by id.
+        java.util.Iterator<java.util.Map.Entry<Long, Long>> moved = scan.moved.entrySet().iterator();
+        java.util.Map.Entry<Long, Long> nextMoved = nextUnacked(moved, scan);
         while (!scan.ids.isEmpty()) {
             long id = scan.ids.poll();
             long position = scan.positions.poll();
-            if (scan.acked.contains(id)) {
+            if (scan.acked.contains(id) || scan.moved.containsKey(id)) {
                 continue;
             }
-            live.add(position);
-            if (counting == null || counting.number != segmentOf(position)) {
-                counting = segment(segmentOf(position));
+            while (nextMoved != null && nextMoved.getKey() < id) {
+                keep(nextMoved.getKey(), nextMoved.getValue(), live, scan);
+                nextMoved = nextUnacked(moved, scan);
             }
-            counting.live++;
-            // Only what is still live holds a shared body (counting acked ones could let a body
-            // segment reach zero, and be deleted, before other queues were read).
-            BodyStore.BodyRef ref = scan.refs.get(id);
-            if (ref != null) {
-                bodies.recovered(ref);
-            }
+            keep(id, position, live, scan);
+        }
+        while (nextMoved != null) {
+            keep(nextMoved.getKey(), nextMoved.getValue(), live, scan);
+            nextMoved = nextUnacked(moved, scan);
         }
         if (!segments.isEmpty()) {
             current = segments.peekLast();
@@ -181,12 +188,38 @@ public final class QueueLog implements AutoCloseable {
         return new Recovery(live, scan.maxId + 1);
     }
 
+    private static java.util.Map.Entry<Long, Long> nextUnacked(java.util.Iterator<java.util.Map.Entry<Long, Long>> it, Scan scan) {
+        while (it.hasNext()) {
+            java.util.Map.Entry<Long, Long> e = it.next();
+            if (!scan.acked.contains(e.getKey())) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private void keep(long id, long position, LongRing live, Scan scan) {
+        live.add(position);
+        Segment s = segment(segmentOf(position));
+        if (s != null) {
+            s.live++;
+        }
+        // Only what is still live holds a shared body (counting acked ones could let a body
+        // segment reach zero, and be deleted, before other queues were read).
+        BodyStore.BodyRef ref = scan.refs.get(id);
+        if (ref != null) {
+            bodies.recovered(ref);
+        }
+    }
+
     /** Publishes in log order, acked ids, and the shared-body references seen while scanning. */
     private static final class Scan {
         final LongRing ids = new LongRing();
         final LongRing positions = new LongRing();
         final LongSet acked = new LongSet();
         final LongObjectHashMap<BodyStore.BodyRef> refs = new LongObjectHashMap<>();
+        /** Records moved by compaction, by id (a later move of the same message wins). */
+        final java.util.TreeMap<Long, Long> moved = new java.util.TreeMap<>();
         long maxId = -1;
     }
 
@@ -234,6 +267,18 @@ public final class QueueLog implements AutoCloseable {
         byte type = buf.getByte(pos + 2);
         long id = buf.getLong(pos + 11);
         scan.maxId = Math.max(scan.maxId, id);
+        if (type != ACK) {
+            segment.records++;
+        }
+        if ((type & MOVED) != 0) {
+            scan.moved.put(id, position(segment.number, pos));
+            if ((type & ~MOVED) == PUBLISH_REF) {
+                ByteBuf in = buf.slice(pos + HEADER, buf.getInt(pos + 3));
+                skipToBody(in);
+                scan.refs.put(id, new BodyStore.BodyRef(in.readLong(), in.readLong(), in.readInt()));
+            }
+            return;
+        }
         switch (type) {
             case ACK -> {
                 scan.acked.add(id);
@@ -269,7 +314,9 @@ public final class QueueLog implements AutoCloseable {
             return 2;
         }
         byte type = buf.getByte(pos + 2);
-        if (type != PUBLISH && type != ACK && type != PUBLISH_REF && type != TRANSIENT) {
+        int base = type & ~MOVED;
+        boolean known = base == PUBLISH || base == PUBLISH_REF || (type == ACK || type == TRANSIENT);
+        if (!known) {
             return 3;
         }
         long length = buf.getUnsignedInt(pos + 3);
@@ -331,7 +378,7 @@ public final class QueueLog implements AutoCloseable {
             log.warn("{}: damaged record at offset {} of segment {}; message skipped", description, offset, segmentNumber);
             return null;
         }
-        byte type = chunk.getByte(at + 2);
+        byte type = (byte) (chunk.getByte(at + 2) & ~MOVED);
         long id = chunk.getLong(at + 11);
         ByteBuf in = chunk.slice(at + HEADER, length);
         String exchange = FieldTableCodec.readShortString(in);
@@ -413,7 +460,7 @@ public final class QueueLog implements AutoCloseable {
     private long appendMessage(long id, Message message, byte type) {
         ByteBuf props = message.header().rawProperties();
         ByteBuf body = message.body();
-        BodyStore.BodyRef ref = type == PUBLISH_REF ? message.storedBody() : null;
+        BodyStore.BodyRef ref = (type & ~MOVED) == PUBLISH_REF ? message.storedBody() : null;
         byte[] exchange = message.exchange().getBytes(StandardCharsets.UTF_8);
         byte[] key = message.routingKey().getBytes(StandardCharsets.UTF_8);
         int bodyPart = ref != null ? 20 : body.readableBytes();
@@ -432,9 +479,46 @@ public final class QueueLog implements AutoCloseable {
             int size = record.readableBytes();
             Segment segment = write(record);
             segment.live++;
+            segment.records++;
             return position(segment.number, segment.size - size);
         } finally {
             record.release();
+        }
+    }
+
+    /**
+     * Segments worth compacting: not the one being written, and holding few live messages among
+     * many settled ones (a long-unacked message would otherwise keep a whole segment on disk).
+     */
+    public long[] sparseSegments() {
+        long[] out = new long[0];
+        for (Segment s : segments) {
+            if (s != current && s.live > 0 && s.records >= 64 && s.live * 8L <= s.records) {
+                out = java.util.Arrays.copyOf(out, out.length + 1);
+                out[out.length - 1] = s.number;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Compaction: writes the message at {@code position} again at the end of the log and settles
+     * the old record; returns the new position, or the old one when it could not be read.
+     */
+    public long relocate(long position) {
+        Record r = read(position);
+        if (r == null) {
+            return position;
+        }
+        try {
+            byte type = r.persistent()
+                    ? (byte) ((r.message().storedBody() != null ? PUBLISH_REF : PUBLISH) | MOVED)
+                    : TRANSIENT;
+            long moved = appendMessage(r.id(), r.message(), type);
+            settled(position);
+            return moved;
+        } finally {
+            r.message().release();
         }
     }
 

@@ -54,6 +54,18 @@ public final class LongRing {
         return value;
     }
 
+    /** Replaces every element, in order, with {@code f} applied to it. */
+    public void replaceAll(java.util.function.LongUnaryOperator f) {
+        int index = headIndex;
+        long left = size;
+        for (long[] block : blocks) {
+            for (; index < BLOCK && left > 0; index++, left--) {
+                block[index] = f.applyAsLong(block[index]);
+            }
+            index = 0;
+        }
+    }
+
     public void clear() {
         blocks.clear();
         headIndex = 0;
