@@ -212,7 +212,12 @@ class SpringAmqpTest extends BrokerTest {
         template.convertAndSend(unique("missing-exchange"), "k", "nothing", noExchange);
         CorrelationData.Confirm nack = noExchange.getFuture().get(5, TimeUnit.SECONDS);
         assertThat(nack.isAck()).isFalse();
-        assertThat(nack.getReason()).contains("404").contains("NOT_FOUND");
+        // Spring nacks with the broker's close reason (404 NOT_FOUND) when that reaches it first,
+        // or with its own "Channel closed by application" when its template closed the channel
+        // first: a race inside Spring (seen on Warren in CI), not a difference in the broker.
+        assertThat(nack.getReason()).satisfiesAnyOf(
+                reason -> assertThat(reason).contains("404").contains("NOT_FOUND"),
+                reason -> assertThat(reason).contains("closed by application"));
 
         assertThat(admin.getQueueInfo(q).getMessageCount()).isEqualTo(1);
     }
