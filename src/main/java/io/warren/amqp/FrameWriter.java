@@ -50,33 +50,9 @@ final class FrameWriter {
      * body by frame_max, and passes everything to the channel without flushing.
      */
     static void writeContent(Channel ch, ByteBuf head, int channel, ContentHeader header, ByteBuf body, int frameMax) {
-        int start = beginFrame(head, Frame.HEADER, channel);
-        head.writeShort(ContentHeader.BASIC_CLASS).writeShort(0).writeLong(body.readableBytes());
-        ByteBuf props = header.rawProperties();
-        head.writeBytes(props, props.readerIndex(), props.readableBytes());
-        endFrame(head, start);
-        int size = body.readableBytes();
-        int maxChunk = frameMax - Frame.OVERHEAD;
-        if (size == 0) {
-            ch.write(head, ch.voidPromise());
-            return;
-        }
-        if (size < COPY_BODY_BELOW && size <= maxChunk) {
-            int bodyStart = beginFrame(head, Frame.BODY, channel);
-            head.writeBytes(body, body.readerIndex(), size);
-            endFrame(head, bodyStart);
-            ch.write(head, ch.voidPromise());
-            return;
-        }
-        ch.write(head, ch.voidPromise());
-        for (int offset = 0; offset < size; offset += maxChunk) {
-            int chunk = Math.min(maxChunk, size - offset);
-            ByteBuf frameHead = ch.alloc().buffer(7);
-            frameHead.writeByte(Frame.BODY).writeShort(channel).writeInt(chunk);
-            ch.write(frameHead, ch.voidPromise());
-            ch.write(body.retainedSlice(body.readerIndex() + offset, chunk), ch.voidPromise());
-            ch.write(ch.alloc().buffer(1).writeByte(Frame.END), ch.voidPromise());
-        }
+        OutboundBatch out = new OutboundBatch(ch, head);
+        writeContent(out, channel, header, body, frameMax);
+        out.finish();
     }
 
     /** Writes the content header and body frames into a batch; small bodies are copied, large ones sliced. */

@@ -19,6 +19,12 @@ final class OutboundBatch {
         this.channel = channel;
     }
 
+    /** A batch continuing {@code first}, a buffer that already holds the start of it (e.g. a method frame). */
+    OutboundBatch(Channel channel, ByteBuf first) {
+        this.channel = channel;
+        this.buffer = first;
+    }
+
     /** A buffer with room for at least {@code bytes} more, continuing the current one when it can. */
     ByteBuf buffer(int bytes) {
         if (buffer != null && buffer.writableBytes() < bytes && buffer.readableBytes() > FLUSH_ABOVE) {

@@ -54,6 +54,7 @@ public final class QueueLog implements AutoCloseable {
     static final byte MOVED = 0x10;
     static final long SEGMENT_SIZE = 16L << 20;
     private static final int READ_CHUNK = 1 << 20;
+    private static final long[] NONE = new long[0];
 
     private final Path dir;
     private final String description;
@@ -491,7 +492,7 @@ public final class QueueLog implements AutoCloseable {
      * many settled ones (a long-unacked message would otherwise keep a whole segment on disk).
      */
     public long[] sparseSegments() {
-        long[] out = new long[0];
+        long[] out = NONE;
         for (Segment s : segments) {
             if (s != current && s.live > 0 && s.records >= 64 && s.live * 8L <= s.records) {
                 out = java.util.Arrays.copyOf(out, out.length + 1);

@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
-import io.warren.Warren;
-import io.warren.config.BrokerConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 
 /** A message left unacked does not keep its whole (otherwise settled) segment on disk. */
 class CompactionTest {
-    private Path dataDir;
-    private Warren broker;
+    private RestartableBroker broker;
 
     @AfterEach
     void stop() {
@@ -31,22 +27,12 @@ class CompactionTest {
         }
     }
 
-    private long memoryBudget = 32L << 20;
-
-    private Warren start() throws Exception {
-        return new Warren(new BrokerConfig().amqpPort(0).bindAddress("127.0.0.1").dataDir(dataDir)
-                .queueMemoryBytes(memoryBudget)).start();
-    }
-
     private Connection connect() throws Exception {
-        ConnectionFactory f = new ConnectionFactory();
-        f.setPort(broker.amqpPort());
-        f.setAutomaticRecoveryEnabled(false);
-        return f.newConnection();
+        return broker.connect();
     }
 
     private long queueBytes() throws Exception {
-        try (Stream<Path> files = Files.walk(dataDir.resolve("queues"))) {
+        try (Stream<Path> files = Files.walk(broker.dataDir().resolve("queues"))) {
             return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
     }
@@ -54,9 +40,7 @@ class CompactionTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "queue memory budget {0} bytes")
     @org.junit.jupiter.params.provider.ValueSource(longs = {32L << 20, 64 * 1024})
     void sparseSegmentsAreCompactedAndTheMovedMessageSurvivesRestartInOrder(long budget) throws Exception {
-        memoryBudget = budget;
-        dataDir = Files.createTempDirectory("warren-compact");
-        broker = start();
+        broker = new RestartableBroker("warren-compact", c -> c.queueMemoryBytes(budget));
         int n = 250_000;
         byte[] body = new byte[100];
         try (Connection c = connect()) {
@@ -92,8 +76,7 @@ class CompactionTest {
             Awaitility.await().atMost(10, TimeUnit.SECONDS)
                     .untilAsserted(() -> assertThat(queueBytes()).isLessThan(16L << 20));
         }
-        broker.close();
-        broker = start();
+        broker.restart();
         try (Connection c = connect()) {
             Channel ch = c.createChannel();
             assertThat(ch.queueDeclarePassive("compact").getMessageCount()).isEqualTo(1);

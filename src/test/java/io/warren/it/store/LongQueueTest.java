@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
-import io.warren.Warren;
-import io.warren.config.BrokerConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,18 +23,11 @@ import org.junit.jupiter.api.Test;
  */
 class LongQueueTest {
     private static final long BUDGET = 64 * 1024;
-    private Path dataDir;
-    private Warren broker;
+    private RestartableBroker broker;
 
     @BeforeEach
     void start() throws Exception {
-        dataDir = Files.createTempDirectory("warren-long");
-        broker = startBroker();
-    }
-
-    private Warren startBroker() throws Exception {
-        return new Warren(new BrokerConfig().amqpPort(0).bindAddress("127.0.0.1").dataDir(dataDir)
-                .queueMemoryBytes(BUDGET)).start();
+        broker = new RestartableBroker("warren-long", c -> c.queueMemoryBytes(BUDGET));
     }
 
     @AfterEach
@@ -48,10 +38,7 @@ class LongQueueTest {
     }
 
     private Connection connect() throws Exception {
-        ConnectionFactory f = new ConnectionFactory();
-        f.setPort(broker.amqpPort());
-        f.setAutomaticRecoveryEnabled(false);
-        return f.newConnection();
+        return broker.connect();
     }
 
     private static byte[] body(long i) {
@@ -116,8 +103,7 @@ class LongQueueTest {
             ch.waitForConfirmsOrDie(30_000);
             assertThat(ch.queueDeclarePassive("long").getMessageCount()).isEqualTo(2 * n);
         }
-        broker.close();
-        broker = startBroker();
+        broker.restart();
         try (Connection c = connect()) {
             Channel ch = c.createChannel();
             assertThat(ch.queueDeclarePassive("long").getMessageCount()).isEqualTo(n);
@@ -144,8 +130,7 @@ class LongQueueTest {
             ch.basicPublish("", "purged", MessageProperties.PERSISTENT_BASIC, body(0));
             ch.waitForConfirmsOrDie(5000);
         }
-        broker.close();
-        broker = startBroker();
+        broker.restart();
         try (Connection c = connect()) {
             Channel ch = c.createChannel();
             assertThat(ch.queueDeclarePassive("purged").getMessageCount()).isEqualTo(1);
@@ -154,7 +139,7 @@ class LongQueueTest {
     }
 
     private long spillBytes() throws Exception {
-        Path spill = dataDir.resolve("spill");
+        Path spill = broker.dataDir().resolve("spill");
         if (!Files.exists(spill)) {
             return 0;
         }

@@ -6,11 +6,8 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
-import io.warren.Warren;
-import io.warren.config.BrokerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,13 +19,11 @@ import org.junit.jupiter.api.Test;
 
 /** Durable definitions and persistent messages survive a clean restart; transient ones do not. */
 class RestartTest {
-    private Path dataDir;
-    private Warren broker;
+    private RestartableBroker broker;
 
     @BeforeEach
     void start() throws Exception {
-        dataDir = Files.createTempDirectory("warren-restart");
-        broker = startBroker();
+        broker = new RestartableBroker("warren-restart");
     }
 
     @AfterEach
@@ -38,20 +33,12 @@ class RestartTest {
         }
     }
 
-    private Warren startBroker() throws Exception {
-        return new Warren(new BrokerConfig().amqpPort(0).bindAddress("127.0.0.1").dataDir(dataDir)).start();
-    }
-
     private Connection connect() throws Exception {
-        ConnectionFactory f = new ConnectionFactory();
-        f.setPort(broker.amqpPort());
-        f.setAutomaticRecoveryEnabled(false);
-        return f.newConnection();
+        return broker.connect();
     }
 
     private void restart() throws Exception {
-        broker.close();
-        broker = startBroker();
+        broker.restart();
     }
 
     @Test
@@ -161,7 +148,7 @@ class RestartTest {
         try (Connection c = connect()) {
             assertThat(exists(c, "gone")).isFalse();
         }
-        try (var files = Files.list(dataDir.resolve("queues"))) {
+        try (var files = Files.list(broker.dataDir().resolve("queues"))) {
             assertThat(files.count()).isZero();
         }
     }

@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
-import io.warren.Warren;
-import io.warren.config.BrokerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** A large persistent body fanned out to many durable queues is written to disk once. */
 class SharedBodyTest {
-    private Path dataDir;
-    private Warren broker;
+    private RestartableBroker broker;
 
     @AfterEach
     void stop() {
@@ -31,18 +27,11 @@ class SharedBodyTest {
     }
 
     private Connection connect() throws Exception {
-        ConnectionFactory f = new ConnectionFactory();
-        f.setPort(broker.amqpPort());
-        f.setAutomaticRecoveryEnabled(false);
-        return f.newConnection();
-    }
-
-    private Warren start() throws Exception {
-        return new Warren(new BrokerConfig().amqpPort(0).bindAddress("127.0.0.1").dataDir(dataDir)).start();
+        return broker.connect();
     }
 
     private long bytesOnDisk() throws IOException {
-        try (Stream<Path> files = Files.walk(dataDir)) {
+        try (Stream<Path> files = Files.walk(broker.dataDir())) {
             return files.filter(Files::isRegularFile)
                     .filter(p -> p.toString().endsWith(".seg") || p.toString().endsWith(".bdy"))
                     .mapToLong(p -> p.toFile().length()).sum();
@@ -51,8 +40,7 @@ class SharedBodyTest {
 
     @Test
     void sixtyFourKibToTenDurableQueuesIsWrittenOnceAndSurvivesRestart() throws Exception {
-        dataDir = Files.createTempDirectory("warren-shared");
-        broker = start();
+        broker = new RestartableBroker("warren-shared");
         byte[] body = new byte[64 * 1024];
         new Random(7).nextBytes(body);
         try (Connection c = connect()) {
@@ -70,8 +58,7 @@ class SharedBodyTest {
             // Once: the body plus ten small references, far below ten copies.
             assertThat(written).isBetween((long) body.length, (long) body.length + 10 * 200);
         }
-        broker.close();
-        broker = start();
+        broker.restart();
         try (Connection c = connect()) {
             Channel ch = c.createChannel();
             for (int i = 0; i < 10; i++) {
