@@ -92,8 +92,11 @@ final class AmqpChannel implements ConsumerChannel {
         }
     }
     private boolean txMode;
-    private final List<Message> txMessages = new ArrayList<>();
-    private final List<Object[]> txPublishes = new ArrayList<>();
+    /** Publishes of the open transaction, routed at commit. */
+    private final List<TxPublish> txPublishes = new ArrayList<>();
+
+    private record TxPublish(Exchange exchange, Message message, boolean mandatory) {
+    }
     private final List<long[]> txSettlements = new ArrayList<>();
 
     private String lastQueue;
@@ -590,8 +593,7 @@ final class AmqpChannel implements ConsumerChannel {
         }
         Message message = new Message(exchange.name(), routingKey, header, content);
         if (txMode) {
-            txMessages.add(message);
-            txPublishes.add(new Object[] {exchange, mandatory});
+            txPublishes.add(new TxPublish(exchange, message, mandatory));
             return;
         }
         if (confirmMode) {
@@ -841,17 +843,22 @@ final class AmqpChannel implements ConsumerChannel {
         for (long[] s : settlements) {
             settleNow(s[0], s[1] != 0, (int) s[2]);
         }
-        for (int i = 0; i < txMessages.size(); i++) {
-            Message message = txMessages.get(i);
-            Object[] p = txPublishes.get(i);
+        List<TxPublish> publishes = new ArrayList<>(txPublishes);
+        txPublishes.clear();
+        for (int i = 0; i < publishes.size(); i++) {
+            TxPublish p = publishes.get(i);
             try {
-                route((Exchange) p[0], message, (Boolean) p[1]);
+                route(p.exchange(), p.message(), p.mandatory());
+            } catch (RuntimeException e) {
+                // The channel closes on this error: the publishes not routed yet are dropped.
+                for (int k = i + 1; k < publishes.size(); k++) {
+                    publishes.get(k).message().release();
+                }
+                throw e;
             } finally {
-                message.release();
+                p.message().release();
             }
         }
-        txMessages.clear();
-        txPublishes.clear();
         List<Queue> durable = new ArrayList<>();
         for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
             if (storesAny(e.getKey(), e.getValue())) {
@@ -885,8 +892,7 @@ final class AmqpChannel implements ConsumerChannel {
         if (!txMode) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         }
-        txMessages.forEach(Message::release);
-        txMessages.clear();
+        txPublishes.forEach(p -> p.message().release());
         txPublishes.clear();
         txSettlements.clear();
         send(Method.TX_ROLLBACK_OK);
@@ -1145,8 +1151,7 @@ final class AmqpChannel implements ConsumerChannel {
             body = null;
         }
         publishing = false;
-        txMessages.forEach(Message::release);
-        txMessages.clear();
+        txPublishes.forEach(p -> p.message().release());
         txPublishes.clear();
         if (replyToken != null) {
             connection.directReplies().unregister(replyToken);

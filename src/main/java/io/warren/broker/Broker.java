@@ -1,7 +1,6 @@
 package io.warren.broker;
 
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutorGroup;
 import io.warren.config.BrokerConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -99,10 +98,6 @@ public final class Broker implements AutoCloseable {
 
     public BrokerConfig config() {
         return config;
-    }
-
-    public EventExecutorGroup queueThreads() {
-        return queueThreads;
     }
 
     /** The shared store for large bodies routed to several durable queues. */

@@ -204,19 +204,6 @@ public final class BodyStore {
         }
     }
 
-    /** Bytes currently held in body segment files (for tests and metrics). */
-    public long sizeOnDisk() {
-        long total = 0;
-        for (Segment s : segments.values()) {
-            try {
-                total += s.channel.size();
-            } catch (IOException e) {
-                // closed meanwhile
-            }
-        }
-        return total;
-    }
-
     void close() {
         for (Segment s : segments.values()) {
             try {
