@@ -82,10 +82,20 @@ public final class RawAmqpClient implements AutoCloseable {
         sendRaw(frame(frameType, channel, payload));
     }
 
+    /** Writes one frame ending with the given octet instead of frame-end (0xCE). */
+    public void send(int frameType, int channel, byte[] payload, int frameEnd) throws IOException {
+        sendRaw(frame(frameType, channel, payload, frameEnd));
+    }
+
     /** The bytes of one frame, for tests that want to split or corrupt them. */
     public static byte[] frame(int frameType, int channel, byte[] payload) {
+        return frame(frameType, channel, payload, FRAME_END);
+    }
+
+    /** The bytes of one frame ending with the given octet. */
+    public static byte[] frame(int frameType, int channel, byte[] payload, int frameEnd) {
         ByteBuffer b = ByteBuffer.allocate(8 + payload.length);
-        b.put((byte) frameType).putShort((short) channel).putInt(payload.length).put(payload).put((byte) FRAME_END);
+        b.put((byte) frameType).putShort((short) channel).putInt(payload.length).put(payload).put((byte) frameEnd);
         return b.array();
     }
 
@@ -99,13 +109,23 @@ public final class RawAmqpClient implements AutoCloseable {
 
     /** A content header frame payload with no properties set. */
     public static byte[] contentHeader(int classId, long bodySize) {
-        return ByteBuffer.allocate(14).putShort((short) classId).putShort((short) 0).putLong(bodySize)
-                .putShort((short) 0).array();
+        return contentHeader(classId, bodySize, 0, new byte[0]);
+    }
+
+    /** A content header frame payload with the given property flags and (encoded) property list. */
+    public static byte[] contentHeader(int classId, long bodySize, int propertyFlags, byte[] properties) {
+        return ByteBuffer.allocate(14 + properties.length).putShort((short) classId).putShort((short) 0)
+                .putLong(bodySize).putShort((short) propertyFlags).put(properties).array();
+    }
+
+    /** basic.publish alone (no mandatory/immediate), without its header and body. */
+    public void basicPublish(int channel, String exchange, String routingKey) throws IOException {
+        sendMethod(channel, method(60, 40).shortInt(0).shortStr(exchange).shortStr(routingKey).bits(false, false).build());
     }
 
     /** basic.publish, its header and one body frame on a channel. */
     public void publish(int channel, String exchange, String routingKey, byte[] body) throws IOException {
-        sendMethod(channel, method(60, 40).shortInt(0).shortStr(exchange).shortStr(routingKey).bits(false, false).build());
+        basicPublish(channel, exchange, routingKey);
         send(FRAME_HEADER, channel, contentHeader(60, body.length));
         if (body.length > 0) {
             send(FRAME_BODY, channel, body);
@@ -171,6 +191,42 @@ public final class RawAmqpClient implements AutoCloseable {
         return f;
     }
 
+    /** The arguments of a connection.close from the server. */
+    public record Close(int replyCode, String replyText, int classId, int methodId) {
+    }
+
+    /**
+     * Reads (and drops) frames, heartbeats included, until connection.close on channel 0; answers it
+     * with close-ok and returns it. Fails when no frame arrives for 10 s or the server closes the socket.
+     */
+    public Close awaitConnectionClose() throws IOException {
+        Duration patience = Duration.ofSeconds(10);
+        while (true) {
+            Frame f = readFrame(patience);
+            if (f == null) {
+                throw new AssertionError("no frame within " + patience + ", expected connection.close");
+            }
+            if (f.channel() == 0 && f.isMethod(10, 50)) {
+                Args a = f.args();
+                Close close = new Close(a.shortInt(), a.shortStr(), a.shortInt(), a.shortInt());
+                try {
+                    sendMethod(0, method(10, 51).build());
+                } catch (IOException ignored) {
+                    // the server may already have closed the socket
+                }
+                return close;
+            }
+        }
+    }
+
+    /** Exactly n bytes as they come (e.g. the server's protocol header); fails after 10 s without them. */
+    public byte[] readExactly(int n) throws IOException {
+        socket.setSoTimeout(10_000);
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+
     /**
      * Reads (and drops) frames until the server closes the socket; true if it did so within the
      * timeout. Note that this client never answers a connection.close, so a broker that waits for
@@ -218,6 +274,21 @@ public final class RawAmqpClient implements AutoCloseable {
      * and frame_max, proposing the given heartbeat), open / open-ok.
      */
     public void handshake(String user, String password, String vhost, int heartbeat) throws IOException {
+        handshakeUpToTune(user, password);
+        tuneOk(serverChannelMax, serverFrameMax, heartbeat);
+        connectionOpen(vhost);
+    }
+
+    /** As guest/guest: {@link #handshakeUpToTune(String, String)}. */
+    public void handshakeUpToTune() throws IOException {
+        handshakeUpToTune("guest", "guest");
+    }
+
+    /**
+     * Protocol header, start / start-ok (PLAIN); returns after reading connection.tune (its values are
+     * then in {@link #serverChannelMax()} etc.). Tune-ok is the caller's, for tests that ask for odd limits.
+     */
+    public void handshakeUpToTune(String user, String password) throws IOException {
         Duration t = Duration.ofSeconds(5);
         sendProtocolHeader();
         expectMethod(0, 10, 10, t);
@@ -237,9 +308,16 @@ public final class RawAmqpClient implements AutoCloseable {
         serverChannelMax = a.shortInt();
         serverFrameMax = a.longInt();
         serverHeartbeat = a.shortInt();
-        sendMethod(0, method(10, 31).shortInt(serverChannelMax).longInt(serverFrameMax).shortInt(heartbeat).build());
+    }
+
+    public void tuneOk(int channelMax, long frameMax, int heartbeat) throws IOException {
+        sendMethod(0, method(10, 31).shortInt(channelMax).longInt(frameMax).shortInt(heartbeat).build());
+    }
+
+    /** connection.open on the vhost, then waits for open-ok. */
+    public void connectionOpen(String vhost) throws IOException {
         sendMethod(0, method(10, 40).shortStr(vhost).shortStr("").bits(false).build());
-        expectMethod(0, 10, 41, t);
+        expectMethod(0, 10, 41, Duration.ofSeconds(5));
     }
 
     public void openChannel(int channel) throws IOException {
@@ -250,6 +328,12 @@ public final class RawAmqpClient implements AutoCloseable {
     public int serverChannelMax() { return serverChannelMax; }
     public long serverFrameMax() { return serverFrameMax; }
     public int serverHeartbeat() { return serverHeartbeat; }
+
+    /** Closes the socket at once with an RST, as a crashed client would. */
+    public void abort() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
 
     @Override
     public void close() throws IOException {
@@ -293,12 +377,23 @@ public final class RawAmqpClient implements AutoCloseable {
     }
 
     /**
+     * Starts a payload without class and method ids, built the same way: a content header, a field
+     * table's content, a property list.
+     */
+    public static MethodBuilder payload() {
+        return new MethodBuilder();
+    }
+
+    /**
      * Builds a method payload argument by argument. Consecutive bits go in one {@link #bits} call
      * (the spec packs them into octets).
      */
     public static final class MethodBuilder {
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         private final DataOutputStream data = new DataOutputStream(bytes);
+
+        private MethodBuilder() {
+        }
 
         private MethodBuilder(int classId, int methodId) {
             shortInt(classId);
@@ -345,6 +440,11 @@ public final class RawAmqpClient implements AutoCloseable {
 
         public MethodBuilder table(Map<String, Object> table) {
             return raw(encodeTable(table));
+        }
+
+        /** A field table whose content is the given bytes (well-formed or not), with the right length prefix. */
+        public MethodBuilder table(byte[] content) {
+            return longInt(content.length).raw(content);
         }
 
         /** Appends bytes as they are (e.g. a malformed table). */

@@ -10,8 +10,10 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.GetResponse;
 import io.warren.it.BrokerTest;
+import io.warren.it.RawAmqpClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -108,13 +110,25 @@ abstract class BadInputTest extends BrokerTest {
     }
 
     /** Opens a raw connection, runs the bad input, and returns the connection.close the server sent. */
-    protected RawSocketClient.Close closeAfter(RawAction action) throws Exception {
-        try (RawSocketClient raw = RawSocketClient.open(targetPort())) {
+    protected RawAmqpClient.Close closeAfter(RawAction action) throws Exception {
+        try (RawAmqpClient raw = openRaw()) {
             action.run(raw);
-            RawSocketClient.Close close = raw.awaitConnectionClose();
-            assertThat(raw.awaitSocketClosed(5000)).as("socket closed after close-ok").isTrue();
+            RawAmqpClient.Close close = raw.awaitConnectionClose();
+            assertThat(raw.awaitServerClose(Duration.ofSeconds(5))).as("socket closed after close-ok").isTrue();
             return close;
         }
+    }
+
+    /** A raw TCP connection to the target broker with nothing sent yet. */
+    protected static RawAmqpClient connectRaw() throws IOException {
+        return RawAmqpClient.connect("127.0.0.1", targetPort());
+    }
+
+    /** A raw connection through connection.open-ok as guest on vhost "/", without heartbeats. */
+    protected static RawAmqpClient openRaw() throws IOException {
+        RawAmqpClient raw = connectRaw();
+        raw.handshake(0);
+        return raw;
     }
 
     /** Waits until the broker has let go of every connection but the bystander's. */
@@ -132,6 +146,6 @@ abstract class BadInputTest extends BrokerTest {
 
     @FunctionalInterface
     interface RawAction {
-        void run(RawSocketClient raw) throws IOException;
+        void run(RawAmqpClient raw) throws IOException;
     }
 }

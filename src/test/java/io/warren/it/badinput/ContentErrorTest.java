@@ -1,11 +1,12 @@
 package io.warren.it.badinput;
 
-import static io.warren.it.badinput.RawSocketClient.BODY;
-import static io.warren.it.badinput.RawSocketClient.HEADER;
+import static io.warren.it.RawAmqpClient.FRAME_BODY;
+import static io.warren.it.RawAmqpClient.FRAME_HEADER;
+import static io.warren.it.RawAmqpClient.contentHeader;
+import static io.warren.it.RawAmqpClient.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.warren.it.badinput.RawSocketClient.Args;
-import io.warren.it.badinput.RawSocketClient.Close;
+import io.warren.it.RawAmqpClient.Close;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,8 @@ class ContentErrorTest extends BadInputTest {
     void bodyRightAfterPublish() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.sendFrame(BODY, 1, "sneaky".getBytes(StandardCharsets.UTF_8));
+            raw.basicPublish(1, "", liveQueue());
+            raw.send(FRAME_BODY, 1, "sneaky".getBytes(StandardCharsets.UTF_8));
         });
         assertThat(close.replyCode()).isEqualTo(505);
         assertThat(close.replyText()).startsWith("UNEXPECTED_FRAME");
@@ -33,7 +34,7 @@ class ContentErrorTest extends BadInputTest {
     void bodyWithoutPublish() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(BODY, 1, "orphan".getBytes(StandardCharsets.UTF_8));
+            raw.send(FRAME_BODY, 1, "orphan".getBytes(StandardCharsets.UTF_8));
         });
         assertThat(close.replyCode()).isEqualTo(505);
         assertBystanderUnaffected();
@@ -43,7 +44,7 @@ class ContentErrorTest extends BadInputTest {
     void headerWithoutPublish() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(HEADER, 1, RawSocketClient.contentHeader(3));
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 3));
         });
         assertThat(close.replyCode()).isEqualTo(505);
         assertBystanderUnaffected();
@@ -53,8 +54,8 @@ class ContentErrorTest extends BadInputTest {
     void methodWhereHeaderExpected() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.publish(1, liveQueue());
+            raw.basicPublish(1, "", liveQueue());
+            raw.basicPublish(1, "", liveQueue());
         });
         assertThat(close.replyCode()).isEqualTo(505);
         assertBystanderUnaffected();
@@ -64,10 +65,10 @@ class ContentErrorTest extends BadInputTest {
     void methodWhereBodyExpected() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.sendFrame(HEADER, 1, RawSocketClient.contentHeader(10));
-            raw.sendFrame(BODY, 1, new byte[4]);
-            raw.publish(1, liveQueue());
+            raw.basicPublish(1, "", liveQueue());
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 10));
+            raw.send(FRAME_BODY, 1, new byte[4]);
+            raw.basicPublish(1, "", liveQueue());
         });
         assertThat(close.replyCode()).isEqualTo(505);
         assertBystanderUnaffected();
@@ -77,8 +78,8 @@ class ContentErrorTest extends BadInputTest {
     void headerForAnotherClass() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.sendFrame(HEADER, 1, new Args().shortInt(50).shortInt(0).longlong(3).shortInt(0).bytes());
+            raw.basicPublish(1, "", liveQueue());
+            raw.send(FRAME_HEADER, 1, payload().shortInt(50).shortInt(0).longLong(3).shortInt(0).build());
         });
         assertThat(close.replyCode()).isEqualTo(505);
         assertThat(close.replyText())
@@ -92,8 +93,8 @@ class ContentErrorTest extends BadInputTest {
     void headerTooShort() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.sendFrame(HEADER, 1, new Args().shortInt(60).shortInt(0).bytes());
+            raw.basicPublish(1, "", liveQueue());
+            raw.send(FRAME_HEADER, 1, payload().shortInt(60).shortInt(0).build());
         });
         assertThat(close.replyCode()).isEqualTo(501);
         assertBystanderUnaffected();
@@ -107,10 +108,10 @@ class ContentErrorTest extends BadInputTest {
     void bodyLargerThanDeclared() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.sendFrame(HEADER, 1, RawSocketClient.contentHeader(5));
-            raw.sendFrame(BODY, 1, "more than five".getBytes(StandardCharsets.UTF_8));
-            raw.publish(1, liveQueue()); // RabbitMQ notices only here
+            raw.basicPublish(1, "", liveQueue());
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 5));
+            raw.send(FRAME_BODY, 1, "more than five".getBytes(StandardCharsets.UTF_8));
+            raw.basicPublish(1, "", liveQueue()); // RabbitMQ notices only here
         });
         assertThat(close.replyCode()).isEqualTo(targetIsWarren() ? 501 : 505);
         assertBystanderUnaffected();
@@ -120,12 +121,12 @@ class ContentErrorTest extends BadInputTest {
     // channel crashes decoding them); Warren answers 502 SYNTAX_ERROR.
     @Test
     void headersPropertyWithUnknownTypeLetter() throws Exception {
-        byte[] headers = new Args().table(new Args().shortstr("h").octet('Q').longInt(1).bytes()).bytes();
+        byte[] headers = payload().table(payload().shortStr("h").octet('Q').longInt(1).build()).build();
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.sendFrame(HEADER, 1, RawSocketClient.contentHeader(2, HEADERS_FLAG, headers));
-            raw.sendFrame(BODY, 1, new byte[2]);
+            raw.basicPublish(1, "", liveQueue());
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 2, HEADERS_FLAG, headers));
+            raw.send(FRAME_BODY, 1, new byte[2]);
         });
         assertThat(close.replyCode()).isEqualTo(502);
         assertBystanderUnaffected();
@@ -133,13 +134,13 @@ class ContentErrorTest extends BadInputTest {
 
     @Test
     void headersPropertyLongerThanTheFrame() throws Exception {
-        byte[] table = new Args().shortstr("h").octet('I').longInt(1).bytes();
+        byte[] table = payload().shortStr("h").octet('I').longInt(1).build();
         byte[] lying = ByteBuffer.allocate(4 + table.length).putInt(4000).put(table).array();
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, liveQueue());
-            raw.sendFrame(HEADER, 1, RawSocketClient.contentHeader(2, HEADERS_FLAG, lying));
-            raw.sendFrame(BODY, 1, new byte[2]);
+            raw.basicPublish(1, "", liveQueue());
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 2, HEADERS_FLAG, lying));
+            raw.send(FRAME_BODY, 1, new byte[2]);
         });
         assertThat(close.replyCode()).isEqualTo(502);
         assertBystanderUnaffected();

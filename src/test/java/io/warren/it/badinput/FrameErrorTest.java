@@ -1,12 +1,16 @@
 package io.warren.it.badinput;
 
-import static io.warren.it.badinput.RawSocketClient.BODY;
-import static io.warren.it.badinput.RawSocketClient.HEARTBEAT;
-import static io.warren.it.badinput.RawSocketClient.METHOD;
+import static io.warren.it.RawAmqpClient.FRAME_BODY;
+import static io.warren.it.RawAmqpClient.FRAME_HEADER;
+import static io.warren.it.RawAmqpClient.FRAME_HEARTBEAT;
+import static io.warren.it.RawAmqpClient.FRAME_METHOD;
+import static io.warren.it.RawAmqpClient.contentHeader;
+import static io.warren.it.RawAmqpClient.method;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.warren.it.badinput.RawSocketClient.Args;
-import io.warren.it.badinput.RawSocketClient.Close;
+import io.warren.it.RawAmqpClient;
+import io.warren.it.RawAmqpClient.Close;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Violations of the framing itself: each closes the connection with 501 FRAME_ERROR. */
@@ -15,9 +19,9 @@ class FrameErrorTest extends BadInputTest {
     void frameLargerThanServerFrameMax() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, "nowhere");
-            raw.sendFrame(RawSocketClient.HEADER, 1, RawSocketClient.contentHeader(1_000_000));
-            raw.sendFrame(BODY, 1, new byte[(int) raw.serverFrameMax() + 1]);
+            raw.basicPublish(1, "", "nowhere");
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 1_000_000));
+            raw.send(FRAME_BODY, 1, new byte[(int) raw.serverFrameMax() + 1]);
         });
         assertThat(close.replyCode()).isEqualTo(501);
         assertThat(close.replyText()).startsWith("FRAME_ERROR");
@@ -27,16 +31,16 @@ class FrameErrorTest extends BadInputTest {
     @Test
     void frameLargerThanNegotiatedFrameMax() throws Exception {
         Close close;
-        try (RawSocketClient raw = RawSocketClient.connect(targetPort())) {
+        try (RawAmqpClient raw = connectRaw()) {
             raw.handshakeUpToTune();
             raw.tuneOk(raw.serverChannelMax(), 4096, 0);
-            raw.connectionOpen();
+            raw.connectionOpen("/");
             raw.openChannel(1);
-            raw.publish(1, "nowhere");
-            raw.sendFrame(RawSocketClient.HEADER, 1, RawSocketClient.contentHeader(10_000));
-            raw.sendFrame(BODY, 1, new byte[5000]);
+            raw.basicPublish(1, "", "nowhere");
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 10_000));
+            raw.send(FRAME_BODY, 1, new byte[5000]);
             close = raw.awaitConnectionClose();
-            assertThat(raw.awaitSocketClosed(5000)).isTrue();
+            assertThat(raw.awaitServerClose(Duration.ofSeconds(5))).isTrue();
         }
         assertThat(close.replyCode()).isEqualTo(501);
         assertBystanderUnaffected();
@@ -50,12 +54,12 @@ class FrameErrorTest extends BadInputTest {
     @Test
     void payloadOfExactlyFrameMaxPassesFraming() throws Exception {
         Close close;
-        try (RawSocketClient raw = RawSocketClient.connect(targetPort())) {
+        try (RawAmqpClient raw = connectRaw()) {
             raw.handshakeUpToTune();
             raw.tuneOk(raw.serverChannelMax(), 4096, 0);
-            raw.connectionOpen();
+            raw.connectionOpen("/");
             raw.openChannel(1);
-            raw.sendFrame(BODY, 1, new byte[4096]);
+            raw.send(FRAME_BODY, 1, new byte[4096]);
             close = raw.awaitConnectionClose();
         }
         assertThat(close.replyCode()).isEqualTo(505);
@@ -66,7 +70,7 @@ class FrameErrorTest extends BadInputTest {
     void unknownFrameType() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(9, 1, new byte[] {1, 2, 3});
+            raw.send(9, 1, new byte[] {1, 2, 3});
         });
         assertThat(close.replyCode()).isEqualTo(501);
         assertBystanderUnaffected();
@@ -74,8 +78,7 @@ class FrameErrorTest extends BadInputTest {
 
     @Test
     void wrongFrameEndOctet() throws Exception {
-        Close close = closeAfter(raw -> raw.sendFrame(METHOD, 1,
-                RawSocketClient.methodPayload(20, 10, new Args().shortstr("").bytes()), 0xAB));
+        Close close = closeAfter(raw -> raw.send(FRAME_METHOD, 1, method(20, 10).shortStr("").build(), 0xAB));
         assertThat(close.replyCode()).isEqualTo(501);
         assertBystanderUnaffected();
     }
@@ -84,9 +87,9 @@ class FrameErrorTest extends BadInputTest {
     void wrongFrameEndOctetAfterBody() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.publish(1, "nowhere");
-            raw.sendFrame(RawSocketClient.HEADER, 1, RawSocketClient.contentHeader(10));
-            raw.sendFrame(BODY, 1, new byte[10], 0x00);
+            raw.basicPublish(1, "", "nowhere");
+            raw.send(FRAME_HEADER, 1, contentHeader(60, 10));
+            raw.send(FRAME_BODY, 1, new byte[10], 0x00);
         });
         assertThat(close.replyCode()).isEqualTo(501);
         assertBystanderUnaffected();
@@ -96,7 +99,7 @@ class FrameErrorTest extends BadInputTest {
     void methodFrameTooShortForClassAndMethodIds() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(METHOD, 1, new byte[] {0, 50});
+            raw.send(FRAME_METHOD, 1, new byte[] {0, 50});
         });
         assertThat(close.replyCode()).isEqualTo(501);
         assertBystanderUnaffected();
@@ -107,7 +110,7 @@ class FrameErrorTest extends BadInputTest {
     void heartbeatOnNonZeroChannel() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(HEARTBEAT, 1, new byte[0]);
+            raw.send(FRAME_HEARTBEAT, 1, new byte[0]);
         });
         assertThat(close.replyCode()).isEqualTo(505);
         assertBystanderUnaffected();

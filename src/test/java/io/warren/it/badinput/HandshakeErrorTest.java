@@ -2,7 +2,9 @@ package io.warren.it.badinput;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.warren.it.badinput.RawSocketClient.Close;
+import io.warren.it.RawAmqpClient;
+import io.warren.it.RawAmqpClient.Close;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,11 +20,11 @@ class HandshakeErrorTest extends BadInputTest {
 
     /** channelMax -1: the server's. */
     private Close tuneOk(int channelMax, long frameMax) throws Exception {
-        try (RawSocketClient raw = RawSocketClient.connect(targetPort())) {
+        try (RawAmqpClient raw = connectRaw()) {
             raw.handshakeUpToTune();
             raw.tuneOk(channelMax < 0 ? raw.serverChannelMax() : channelMax, frameMax, 0);
             Close close = raw.awaitConnectionClose();
-            assertThat(raw.awaitSocketClosed(5000)).isTrue();
+            assertThat(raw.awaitServerClose(Duration.ofSeconds(5))).isTrue();
             return close;
         }
     }

@@ -8,7 +8,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.warren.Warren;
 import io.warren.config.BrokerConfig;
+import io.warren.it.RawAmqpClient;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -56,9 +58,9 @@ class HandshakeTimeoutTest {
 
     @Test
     void silentClientIsClosedAfterTheTimeout() throws Exception {
-        try (RawSocketClient raw = RawSocketClient.connect(warren.amqpPort())) {
+        try (RawAmqpClient raw = RawAmqpClient.connect("127.0.0.1", warren.amqpPort())) {
             long start = System.nanoTime();
-            assertThat(raw.awaitSocketClosed(5000)).as("closed by the broker").isTrue();
+            assertThat(raw.awaitServerClose(Duration.ofSeconds(5))).as("closed by the broker").isTrue();
             long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertThat(waited).isBetween(700L, 4000L);
         }
@@ -67,12 +69,13 @@ class HandshakeTimeoutTest {
 
     @Test
     void clientStuckAfterTheProtocolHeaderIsClosedAfterTheTimeout() throws Exception {
-        try (RawSocketClient raw = RawSocketClient.connect(warren.amqpPort())) {
+        try (RawAmqpClient raw = RawAmqpClient.connect("127.0.0.1", warren.amqpPort())) {
             long start = System.nanoTime();
-            raw.send(RawSocketClient.AMQP_0_9_1);
-            RawSocketClient.Frame startFrame = raw.readFrame();
+            raw.sendProtocolHeader();
+            RawAmqpClient.Frame startFrame = raw.readFrame(Duration.ofSeconds(10));
+            assertThat(startFrame).as("a frame within 10 s").isNotNull();
             assertThat(startFrame.isMethod(10, 10)).as("connection.start").isTrue();
-            assertThat(raw.awaitSocketClosed(5000)).as("closed by the broker").isTrue();
+            assertThat(raw.awaitServerClose(Duration.ofSeconds(5))).as("closed by the broker").isTrue();
             long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertThat(waited).isBetween(700L, 4000L);
         }

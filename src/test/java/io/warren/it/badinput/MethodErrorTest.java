@@ -2,16 +2,19 @@ package io.warren.it.badinput;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.warren.it.badinput.RawSocketClient.Args;
-import io.warren.it.badinput.RawSocketClient.Close;
+import static io.warren.it.RawAmqpClient.FRAME_BODY;
+import static io.warren.it.RawAmqpClient.FRAME_METHOD;
+import static io.warren.it.RawAmqpClient.method;
+import static io.warren.it.RawAmqpClient.payload;
+
+import io.warren.it.RawAmqpClient.Close;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
 /** Method frames that cannot be understood, or arrive where they make no sense. */
 class MethodErrorTest extends BadInputTest {
     private static byte[] queueDeclare(String name, byte[] rawTable) {
-        return RawSocketClient.methodPayload(50, 10,
-                new Args().shortInt(0).shortstr(name).octet(0).raw(rawTable).bytes());
+        return method(50, 10).shortInt(0).shortStr(name).octet(0).raw(rawTable).build();
     }
 
     // RabbitMQ 3.10's reader crashes on an unknown class or method id (unknown_method_id) and drops the
@@ -20,7 +23,7 @@ class MethodErrorTest extends BadInputTest {
     void unknownClass() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendMethod(1, 99, 10, new byte[0]);
+            raw.sendMethod(1, method(99, 10).build());
         });
         assertThat(close.replyCode()).isEqualTo(503);
         assertBystanderUnaffected();
@@ -30,7 +33,7 @@ class MethodErrorTest extends BadInputTest {
     void unknownMethodOfKnownClass() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendMethod(1, 60, 999, new byte[0]);
+            raw.sendMethod(1, method(60, 999).build());
         });
         assertThat(close.replyCode()).isEqualTo(503);
         assertBystanderUnaffected();
@@ -38,15 +41,15 @@ class MethodErrorTest extends BadInputTest {
 
     @Test
     void unknownMethodOnChannelZero() throws Exception {
-        Close close = closeAfter(raw -> raw.sendMethod(0, 10, 77, new byte[0]));
+        Close close = closeAfter(raw -> raw.sendMethod(0, method(10, 77).build()));
         assertThat(close.replyCode()).isEqualTo(503);
         assertBystanderUnaffected();
     }
 
     @Test
     void methodOnChannelThatIsNotOpen() throws Exception {
-        Close close = closeAfter(raw -> raw.sendMethod(5, 50, 10,
-                new Args().shortInt(0).shortstr("q").octet(0).table(new byte[0]).bytes()));
+        Close close = closeAfter(raw -> raw.sendMethod(5,
+                method(50, 10).shortInt(0).shortStr("q").octet(0).table(new byte[0]).build()));
         assertThat(close.replyCode()).isEqualTo(504);
         assertThat(close.replyText()).startsWith("CHANNEL_ERROR");
         assertBystanderUnaffected();
@@ -54,7 +57,7 @@ class MethodErrorTest extends BadInputTest {
 
     @Test
     void bodyFrameOnChannelThatIsNotOpen() throws Exception {
-        Close close = closeAfter(raw -> raw.sendFrame(RawSocketClient.BODY, 5, new byte[] {1, 2, 3}));
+        Close close = closeAfter(raw -> raw.send(FRAME_BODY, 5, new byte[] {1, 2, 3}));
         assertThat(close.replyCode()).isEqualTo(505);
         assertBystanderUnaffected();
     }
@@ -63,7 +66,7 @@ class MethodErrorTest extends BadInputTest {
     void channelOpenOnOpenChannel() throws Exception {
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendMethod(1, 20, 10, new Args().shortstr("").bytes());
+            raw.sendMethod(1, method(20, 10).shortStr("").build());
         });
         assertThat(close.replyCode()).isEqualTo(504);
         assertThat(close.replyText()).isEqualTo("CHANNEL_ERROR - second 'channel.open' seen");
@@ -79,9 +82,9 @@ class MethodErrorTest extends BadInputTest {
         // queue.declare cut off in the middle of the queue name.
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            byte[] whole = queueDeclare("some-queue", new Args().table(new byte[0]).bytes());
+            byte[] whole = queueDeclare("some-queue", payload().table(new byte[0]).build());
             byte[] cut = java.util.Arrays.copyOf(whole, 10);
-            raw.sendFrame(RawSocketClient.METHOD, 1, cut);
+            raw.send(FRAME_METHOD, 1, cut);
         });
         assertThat(close.replyCode()).isEqualTo(501);
         assertThat(close.classId()).isEqualTo(50);
@@ -93,10 +96,10 @@ class MethodErrorTest extends BadInputTest {
     // Warren answers 502 SYNTAX_ERROR.
     @Test
     void argumentTableWithUnknownTypeLetter() throws Exception {
-        byte[] table = new Args().shortstr("x-bad").octet('Q').longInt(1).bytes();
+        byte[] table = payload().shortStr("x-bad").octet('Q').longInt(1).build();
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(RawSocketClient.METHOD, 1, queueDeclare("bad-type", new Args().table(table).bytes()));
+            raw.send(FRAME_METHOD, 1, queueDeclare("bad-type", payload().table(table).build()));
         });
         assertThat(close.replyCode()).isEqualTo(502);
         assertBystanderUnaffected();
@@ -104,11 +107,11 @@ class MethodErrorTest extends BadInputTest {
 
     @Test
     void argumentTableLongerThanTheFrame() throws Exception {
-        byte[] table = new Args().shortstr("x-max-length").octet('I').longInt(10).bytes();
+        byte[] table = payload().shortStr("x-max-length").octet('I').longInt(10).build();
         byte[] lying = ByteBuffer.allocate(4 + table.length).putInt(1000).put(table).array();
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(RawSocketClient.METHOD, 1, queueDeclare("bad-length", lying));
+            raw.send(FRAME_METHOD, 1, queueDeclare("bad-length", lying));
         });
         assertThat(close.replyCode()).isEqualTo(501);
         assertBystanderUnaffected();
@@ -117,10 +120,10 @@ class MethodErrorTest extends BadInputTest {
     @Test
     void valueInsideTableRunsPastTheTable() throws Exception {
         // A long string claiming 500 bytes inside a table of 20.
-        byte[] table = new Args().shortstr("x-s").octet('S').longInt(500).raw(new byte[10]).bytes();
+        byte[] table = payload().shortStr("x-s").octet('S').longInt(500).raw(new byte[10]).build();
         Close close = closeAfter(raw -> {
             raw.openChannel(1);
-            raw.sendFrame(RawSocketClient.METHOD, 1, queueDeclare("bad-value", new Args().table(table).bytes()));
+            raw.send(FRAME_METHOD, 1, queueDeclare("bad-value", payload().table(table).build()));
         });
         assertThat(close.replyCode()).isEqualTo(502);
         assertBystanderUnaffected();

@@ -2,7 +2,9 @@ package io.warren.it.badinput;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.warren.it.RawAmqpClient;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,10 +24,10 @@ class ProtocolHeaderTest extends BadInputTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("headers")
     void answeredWithOurHeaderAndClosed(String name, byte[] header) throws Exception {
-        try (RawSocketClient raw = RawSocketClient.connect(targetPort())) {
-            raw.send(header);
-            assertThat(raw.readExactly(8)).isEqualTo(RawSocketClient.AMQP_0_9_1);
-            assertThat(raw.awaitSocketClosed(5000)).as("socket closed").isTrue();
+        try (RawAmqpClient raw = connectRaw()) {
+            raw.sendRaw(header);
+            assertThat(raw.readExactly(8)).isEqualTo(RawAmqpClient.PROTOCOL_HEADER);
+            assertThat(raw.awaitServerClose(Duration.ofSeconds(5))).as("socket closed").isTrue();
         }
         assertBystanderUnaffected();
     }
