@@ -1,6 +1,7 @@
 package io.warren.store;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.util.collection.LongObjectHashMap;
@@ -340,7 +341,7 @@ public final class QueueLog implements AutoCloseable {
     private static int crc(ByteBuf buf, int pos, int length) {
         CRC32C crc = new CRC32C();
         crc.update(buf.getByte(pos + 2));
-        crc.update(buf.nioBuffer(pos + 11, 8 + length));
+        crc.update(buf.internalNioBuffer(pos + 11, 8 + length));
         return (int) crc.getValue();
     }
 
@@ -462,29 +463,27 @@ public final class QueueLog implements AutoCloseable {
         ByteBuf props = message.header().rawProperties();
         ByteBuf body = message.body();
         BodyStore.BodyRef ref = (type & ~MOVED) == PUBLISH_REF ? message.storedBody() : null;
-        byte[] exchange = message.exchange().getBytes(StandardCharsets.UTF_8);
-        byte[] key = message.routingKey().getBytes(StandardCharsets.UTF_8);
-        int bodyPart = ref != null ? 20 : body.readableBytes();
-        int payload = 1 + exchange.length + 1 + key.length + 4 + props.readableBytes() + bodyPart;
-        ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(HEADER + payload);
-        try {
-            record.writeShort(MAGIC).writeByte(type).writeInt(payload).writeInt(0).writeLong(id);
-            record.writeByte(exchange.length).writeBytes(exchange).writeByte(key.length).writeBytes(key);
-            record.writeInt(props.readableBytes()).writeBytes(props, props.readerIndex(), props.readableBytes());
-            if (ref != null) {
-                record.writeLong(ref.segment()).writeLong(ref.offset()).writeInt(ref.length());
-            } else {
-                record.writeBytes(body, body.readerIndex(), body.readableBytes());
-            }
-            record.setInt(7, crc(record, 0, payload));
-            int size = record.readableBytes();
-            Segment segment = write(record);
-            segment.live++;
-            segment.records++;
-            return position(segment.number, segment.size - size);
-        } finally {
-            record.release();
+        ByteBuf out = beginRecord(type, id);
+        int start = out.writerIndex() - HEADER;
+        writeShortString(out, message.exchange());
+        writeShortString(out, message.routingKey());
+        out.writeInt(props.readableBytes()).writeBytes(props, props.readerIndex(), props.readableBytes());
+        if (ref != null) {
+            out.writeLong(ref.segment()).writeLong(ref.offset()).writeInt(ref.length());
+        } else {
+            out.writeBytes(body, body.readerIndex(), body.readableBytes());
         }
+        int size = out.writerIndex() - start;
+        Segment segment = endRecord(start);
+        segment.live++;
+        segment.records++;
+        return position(segment.number, segment.size - size);
+    }
+
+    private static void writeShortString(ByteBuf out, String s) {
+        int at = out.writerIndex();
+        out.writeByte(0);
+        out.setByte(at, ByteBufUtil.writeUtf8(out, s));
     }
 
     /**
@@ -525,17 +524,12 @@ public final class QueueLog implements AutoCloseable {
 
     /** Appends an ack record for a persistent message (not synced on its own: a lost ack only means a redelivery). */
     public void appendAck(long id, long position) {
-        ByteBuf record = PooledByteBufAllocator.DEFAULT.directBuffer(HEADER + 8);
-        try {
-            // The payload names the segment of the message settled, so that this segment may be
-            // deleted as soon as that one is gone (not only once every older segment is).
-            record.writeShort(MAGIC).writeByte(ACK).writeInt(8).writeInt(0).writeLong(id).writeLong(segmentOf(position));
-            record.setInt(7, crc(record, 0, 8));
-            Segment written = write(record);
-            written.addAckTarget(segmentOf(position));
-        } finally {
-            record.release();
-        }
+        ByteBuf out = beginRecord(ACK, id);
+        int start = out.writerIndex() - HEADER;
+        // The payload names the segment of the message settled, so that this segment may be
+        // deleted as soon as that one is gone (not only once every older segment is).
+        out.writeLong(segmentOf(position));
+        endRecord(start).addAckTarget(segmentOf(position));
         settled(position);
     }
 
@@ -553,10 +547,12 @@ public final class QueueLog implements AutoCloseable {
     }
 
     /**
-     * Appends a record to the current segment's write buffer; {@link #flushWrites} writes the
-     * buffer with one system call (a queue task's records go out together).
+     * Starts a record in the current segment's write buffer (rolling to a new segment when this one
+     * is full) and returns the buffer, its header written but for length and CRC; the caller
+     * writes the payload and calls {@link #endRecord}. {@link #flushWrites} writes the buffer with
+     * one system call (the records of several queue tasks go out together).
      */
-    private Segment write(ByteBuf record) {
+    private ByteBuf beginRecord(byte type, long id) {
         if (current == null || current.size >= SEGMENT_SIZE) {
             flushWrites();
             roll();
@@ -564,17 +560,24 @@ public final class QueueLog implements AutoCloseable {
         if (pending == null) {
             pending = PooledByteBufAllocator.DEFAULT.directBuffer(64 * 1024);
         }
-        int size = record.readableBytes();
-        pending.writeBytes(record, record.readerIndex(), size);
-        current.size += size;
+        return pending.writeShort(MAGIC).writeByte(type).writeInt(0).writeInt(0).writeLong(id);
+    }
+
+    /** Completes the record begun at {@code start} in the write buffer; returns its segment. */
+    private Segment endRecord(int start) {
+        int size = pending.writerIndex() - start;
+        pending.setInt(start + 3, size - HEADER);
+        pending.setInt(start + 7, crc(pending, start, size - HEADER));
+        Segment segment = current;
+        segment.size += size;
         unsynced = true;
         if (pending.readableBytes() >= 1 << 20) {
             flushWrites();
         }
-        return current;
+        return segment;
     }
 
-    /** Writes what {@link #write} buffered. */
+    /** Writes what {@link #write} buffered; the persister syncs it within its flush interval. */
     public void flushWrites() {
         if (pending == null || !pending.isReadable()) {
             return;
@@ -590,6 +593,7 @@ public final class QueueLog implements AutoCloseable {
         } finally {
             pending.clear();
         }
+        persister.written(current.channel);
     }
 
     private void roll() {
@@ -676,16 +680,12 @@ public final class QueueLog implements AutoCloseable {
             return;
         }
         unsynced = false;
-        persister.written(current.channel);
         persister.afterSync(done);
     }
 
-    /** Everything appended since the last barrier must reach disk within the flush interval. */
-    public void flushLater() {
-        flushWrites();
-        if (unsynced && current != null && current.channel != null) {
-            persister.written(current.channel);
-        }
+    /** Whether records are buffered that {@link #flushWrites} has yet to write. */
+    public boolean hasUnwritten() {
+        return pending != null && pending.isReadable();
     }
 
     /** The queue no longer refers to a shared body. */
