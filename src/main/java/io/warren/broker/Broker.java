@@ -65,7 +65,7 @@ public final class Broker implements AutoCloseable {
             logs.add(store.queueDir(q.vhost(), q.name()));
         }
         store.removeLogsExcept(logs);
-        store.bodies().trimUnreferenced();
+        store.bodies().finishRecovery();
         int bindings = 0;
         for (DefinitionsFile.Binding b : defs.bindings()) {
             if (vhostFor(b.vhost()).restoreBinding(b)) {
