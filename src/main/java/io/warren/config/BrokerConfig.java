@@ -30,6 +30,8 @@ public final class BrokerConfig {
     private Set<String> loopbackUsers = new LinkedHashSet<>(Set.of("guest"));
     /** Threads that run queues; 0 means one per core. */
     private int queueThreads = 0;
+    /** Event loops for connections (and the queues they declare); 0 means half the cores, at least one. */
+    private int ioThreads = 0;
 
     private long queueMemoryBytes = 32L << 20;
     private long storeFlushIntervalMillis = 200;
@@ -66,4 +68,11 @@ public final class BrokerConfig {
     public BrokerConfig queueMemoryBytes(long v) { queueMemoryBytes = v; return this; }
     public int queueThreads() { return queueThreads > 0 ? queueThreads : Runtime.getRuntime().availableProcessors(); }
     public BrokerConfig queueThreads(int v) { queueThreads = v; return this; }
+    /**
+     * Event loops serving connections and the queues they declare. Half the cores by default: a
+     * message handed from one loop to another costs a thread wake-up, fewer loops mean fewer
+     * hand-offs, and the other cores are left to the persister, the garbage collector and clients.
+     */
+    public int ioThreads() { return ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2); }
+    public BrokerConfig ioThreads(int v) { ioThreads = v; return this; }
 }

@@ -50,6 +50,7 @@ final class ConfigKeys {
             // many bytes of ready messages a queue keeps in memory before the rest waits on disk.
             case "store.flush_interval" -> config.storeFlushIntervalMillis(longValue(s, 1, 60_000, "milliseconds"));
             case "queue_memory_budget" -> config.queueMemoryBytes(longValue(s, 4096, Long.MAX_VALUE, "bytes"));
+            case "io_threads" -> config.ioThreads(intValue(s, 1, 1024, "threads"));
             default -> applyFamily(s);
         }
     }

@@ -42,6 +42,13 @@ class ConfigFileTest {
     }
 
     @Test
+    void ioThreadsSetsTheEventLoopCount() throws ConfigException {
+        assertThat(new BrokerConfig().ioThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        assertThat(apply("io_threads = 3").ioThreads()).isEqualTo(3);
+        assertThatThrownBy(() -> apply("io_threads = 0")).isInstanceOf(ConfigException.class);
+    }
+
+    @Test
     void emptyFileLeavesTheDefaults() throws ConfigException {
         Applied a = applied("");
         BrokerConfig defaults = new BrokerConfig();
