@@ -20,9 +20,16 @@ final class PerfTestRun {
   record Second(double time, double published, double confirmed, double received, double p50Us, double p99Us) {}
 
   private final List<Second> steady;
+  private final List<Second> all;
+  /** Broker CPU seconds and wall seconds while PerfTest ran (NaN when unknown). */
+  private final double cpuSeconds;
+  private final double wallSeconds;
 
-  private PerfTestRun(List<Second> steady) {
+  private PerfTestRun(List<Second> steady, List<Second> all, double cpuSeconds, double wallSeconds) {
     this.steady = steady;
+    this.all = all;
+    this.cpuSeconds = cpuSeconds;
+    this.wallSeconds = wallSeconds;
   }
 
   static PerfTestRun run(RunContext ctx, List<String> scenarioArgs) throws IOException, InterruptedException {
@@ -46,21 +53,26 @@ final class PerfTestRun {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
     ctx.subprocesses().add(p);
+    double cpuBefore = ctx.cpuSeconds().orElse(Double.NaN);
+    long started = System.nanoTime();
+    double cpuAfter;
     try {
       if (!p.waitFor(ctx.durationSeconds() + 90L, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException("PerfTest did not finish in time; see " + log);
       }
+      cpuAfter = ctx.cpuSeconds().orElse(Double.NaN);
     } finally {
       ctx.subprocesses().remove(p);
     }
+    double wall = (System.nanoTime() - started) / 1e9;
     List<Second> all = Files.exists(csv) ? parse(csv) : List.of();
     List<Second> steady = all.stream().filter(s -> s.time() > ctx.warmupSeconds() + 0.5).toList();
     if (p.exitValue() != 0 || steady.isEmpty()) {
       throw new IOException("PerfTest failed (exit " + p.exitValue() + ", " + all.size()
           + " one-second samples); see " + log + ":\n" + tail(log));
     }
-    return new PerfTestRun(steady);
+    return new PerfTestRun(steady, all, cpuAfter - cpuBefore, wall);
   }
 
   private static List<Second> parse(Path csv) throws IOException {
@@ -102,6 +114,20 @@ final class PerfTestRun {
    */
   double medianOfSeconds(ToDoubleFunction<Second> column) {
     return Stats.median(values(column));
+  }
+
+  /** The broker's CPU use while PerfTest ran, in percent of one core (start-up and warm-up included). */
+  double brokerCpuPercent() {
+    return 100.0 * cpuSeconds / wallSeconds;
+  }
+
+  /**
+   * Broker CPU time per message consumed (deliveries, for fan-out) over the whole PerfTest run: how
+   * much work the broker spends per message, whatever bounds the rate.
+   */
+  double brokerCpuMicrosPerMessage() {
+    double received = all.stream().mapToDouble(Second::received).filter(v -> !Double.isNaN(v)).sum();
+    return received > 0 ? cpuSeconds * 1e6 / received : Double.NaN;
   }
 
   private List<Double> values(ToDoubleFunction<Second> column) {

@@ -26,6 +26,8 @@ final class PerfTestScenario implements Scenario {
   private static final Metric P50_MS = Metric.lower("p50 latency ms");
   private static final Metric P99_MS = Metric.lower("p99 latency ms");
   private static final Metric RECEIVED_S = Metric.higher("received msg/s");
+  private static final Metric CPU_PERCENT = Metric.lower("broker CPU % of a core");
+  private static final Metric CPU_US_PER_MSG = Metric.lower("broker CPU us/msg");
 
   private final String name;
   private final String description;
@@ -75,10 +77,14 @@ final class PerfTestScenario implements Scenario {
       PerfTestRun run = PerfTestRun.run(ctx, all);
       Map<Metric, Double> figures = new LinkedHashMap<>();
       switch (measure) {
-        case RECEIVED_RATE -> figures.put(MSG_S, run.meanRate(PerfTestRun.Second::received));
+        case RECEIVED_RATE -> {
+          figures.put(MSG_S, run.meanRate(PerfTestRun.Second::received));
+          figures.put(CPU_US_PER_MSG, run.brokerCpuMicrosPerMessage());
+        }
         case DELIVERY_RATE -> {
           figures.put(DELIVERIES_S, run.meanRate(PerfTestRun.Second::received));
           figures.put(PUBLISHED_S, run.meanRate(PerfTestRun.Second::published));
+          figures.put(CPU_US_PER_MSG, run.brokerCpuMicrosPerMessage());
         }
         case LATENCY -> {
           figures.put(P50_MS, run.medianOfSeconds(PerfTestRun.Second::p50Us) / 1000.0);
@@ -86,6 +92,7 @@ final class PerfTestScenario implements Scenario {
           figures.put(RECEIVED_S, run.meanRate(PerfTestRun.Second::received));
         }
       }
+      figures.put(CPU_PERCENT, run.brokerCpuPercent());
       return figures;
     } finally {
       Cleanup.delete(ctx, queueNames, List.of(exchange));

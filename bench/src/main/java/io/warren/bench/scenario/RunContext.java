@@ -3,9 +3,11 @@ package io.warren.bench.scenario;
 import com.rabbitmq.client.ConnectionFactory;
 import io.warren.bench.broker.AmqpProbe;
 import io.warren.bench.broker.Broker;
+import io.warren.bench.probe.CpuTime;
 import io.warren.bench.probe.JvmHeap;
 import io.warren.bench.probe.Rss;
 import java.nio.file.Path;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
@@ -34,6 +36,12 @@ public record RunContext(
   public OptionalLong rssKib() {
     OptionalLong pid = broker.pid();
     return pid.isPresent() ? Rss.kib(pid.getAsLong()) : OptionalLong.empty();
+  }
+
+  /** CPU seconds the broker process has used so far (all threads). */
+  public OptionalDouble cpuSeconds() {
+    OptionalLong pid = broker.pid();
+    return pid.isPresent() ? CpuTime.seconds(pid.getAsLong()) : OptionalDouble.empty();
   }
 
   /** Heap after a full GC when the broker is a JVM (Warren); empty for RabbitMQ. */
