@@ -401,13 +401,13 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void startOk(MethodFrame m) {
-        Map<String, Object> client = m.table("client-properties");
-        clientName = clientDescription(client);
-        Object caps = client.get("capabilities");
-        if (caps instanceof Map<?, ?> capabilities) {
-            consumerCancelNotify = Boolean.TRUE.equals(capabilities.get("consumer_cancel_notify"));
-            authFailureClose = Boolean.TRUE.equals(capabilities.get("authentication_failure_close"));
-        }
+        // Only these few client properties matter: read them without decoding the whole table.
+        clientName = clientDescription(m.tableValue("client-properties", "product"),
+                m.tableValue("client-properties", "version"), m.tableValue("client-properties", "connection_name"));
+        consumerCancelNotify = Boolean.TRUE.equals(
+                m.tableValue("client-properties", "capabilities", "consumer_cancel_notify"));
+        authFailureClose = Boolean.TRUE.equals(
+                m.tableValue("client-properties", "capabilities", "authentication_failure_close"));
         String mechanism = m.string("mechanism");
         String[] credentials = switch (mechanism) {
             case "PLAIN" -> plain(m.bytes("response"));
@@ -589,10 +589,10 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         return String.valueOf(address);
     }
 
-    private static String clientDescription(Map<String, Object> client) {
-        String product = FieldValues.string(client.get("product"));
-        String version = FieldValues.string(client.get("version"));
-        String name = FieldValues.string(client.get("connection_name"));
+    private static String clientDescription(Object productValue, Object versionValue, Object nameValue) {
+        String product = FieldValues.string(productValue);
+        String version = FieldValues.string(versionValue);
+        String name = FieldValues.string(nameValue);
         StringBuilder sb = new StringBuilder(64);
         if (product != null) {
             sb.append(", client ").append(product);
