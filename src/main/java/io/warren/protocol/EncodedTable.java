@@ -75,7 +75,16 @@ final class EncodedTable {
         if (valueAt < 0) {
             return null;
         }
-        return FieldTableCodec.readValue(Unpooled.wrappedBuffer(entries).readerIndex(valueAt));
+        return valueAt(valueAt);
+    }
+
+    /** The value at its type octet: booleans and long strings (what clients' properties hold) directly. */
+    private Object valueAt(int at) {
+        return switch (entries[at]) {
+            case 't' -> entries[at + 1] != 0;
+            case 'S' -> new FieldValues.LongString(Arrays.copyOfRange(entries, at + 5, valueEnd(at)));
+            default -> FieldTableCodec.readValue(Unpooled.wrappedBuffer(entries).readerIndex(at));
+        };
     }
 
     /** Where the value (its type octet) of the last entry with this key in [from, end) is, or -1. */
