@@ -28,7 +28,7 @@ final class AckGroups implements UnackedDeliveries.Visitor {
         }
     }
 
-    private final List<Group> groups = new ArrayList<>(2);
+    private final List<Group> groups = new ArrayList<>();
 
     @Override
     public void accept(Queue queue, long id, QueueConsumer consumer) {

@@ -59,8 +59,11 @@ final class AmqpChannel implements ConsumerChannel {
     private ByteBuf body;
     private long bodyRemaining;
 
-    /** Routed messages per queue, handed to the queues once per read batch. */
-    private final Map<Queue, List<Message>> pendingByQueue = new IdentityHashMap<>();
+    /**
+     * Routed messages per queue, handed to the queues once per read batch. Sized for the usual one
+     * or two queues (it grows if need be): an idle channel should not hold a 64-slot table.
+     */
+    private final Map<Queue, List<Message>> pendingByQueue = new IdentityHashMap<>(2);
     private boolean dirty;
 
     private final Map<String, QueueConsumer> consumers = new LinkedHashMap<>();
@@ -78,8 +81,11 @@ final class AmqpChannel implements ConsumerChannel {
     private long publishSeq;
     private long confirmedUpTo;
     private long batchedUpTo;
-    /** Publishes handed to queues and not yet confirmed, oldest first, one entry per read batch. */
-    private final ArrayDeque<ConfirmBatch> confirmBatches = new ArrayDeque<>();
+    /**
+     * Publishes handed to queues and not yet confirmed, oldest first, one entry per read batch.
+     * Starts with one slot (and grows): most channels never select confirms.
+     */
+    private final ArrayDeque<ConfirmBatch> confirmBatches = new ArrayDeque<>(1);
 
     /** The publishes of one read batch: confirmed once every durable queue they went to has synced. */
     private static final class ConfirmBatch {
@@ -104,7 +110,8 @@ final class AmqpChannel implements ConsumerChannel {
     private String replyConsumerTag;
 
     private boolean suspended;
-    private final ArrayDeque<Frame> held = new ArrayDeque<>();
+    /** Frames that arrived while suspended; rarely more than a few, so it starts with one slot. */
+    private final ArrayDeque<Frame> held = new ArrayDeque<>(1);
     /** Set once channel.close was sent or received: only close/close-ok matter from then on. */
     private boolean closing;
     private boolean closed;
@@ -1156,6 +1163,9 @@ final class AmqpChannel implements ConsumerChannel {
         txPublishes.clear();
         if (replyToken != null) {
             connection.directReplies().unregister(replyToken);
+        }
+        if (consumers.isEmpty() && unacked.size() == 0) {
+            return; // nothing to give back to any queue: spare the maps below (most channels close so)
         }
         Map<Queue, List<QueueConsumer>> byQueue = new IdentityHashMap<>();
         for (QueueConsumer c : consumers.values()) {

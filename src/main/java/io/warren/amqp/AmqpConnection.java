@@ -43,6 +43,9 @@ import org.slf4j.LoggerFactory;
 public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AmqpConnection.class);
     private static final long CLOSE_OK_TIMEOUT_MS = 3000;
+    /** connection.start is the same for every connection: encoded once, copied into each one's buffer. */
+    private static final byte[] CONNECTION_START = FrameWriter.methodBytes(0, Method.CONNECTION_START, 0, 9,
+            ServerProperties.get(), "PLAIN AMQPLAIN", "en_US");
 
     private enum State { AWAIT_HEADER, AWAIT_START_OK, AWAIT_TUNE_OK, AWAIT_OPEN, OPEN, CLOSING, CLOSED }
 
@@ -59,6 +62,7 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private String peer = "?";
     private String user;
     private VirtualHost vhost;
+    /** What the client says it is, for the log line of the open; dropped once that is written. */
     private String clientName = "";
     private int frameMax;
     private int channelMax;
@@ -393,18 +397,17 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     private void sendStart() {
         state = State.AWAIT_START_OK;
-        ctx.writeAndFlush(FrameWriter.method(ctx.alloc(), 0, Method.CONNECTION_START, 0, 9,
-                ServerProperties.get(), "PLAIN AMQPLAIN", "en_US"), ctx.voidPromise());
+        ctx.writeAndFlush(ctx.alloc().buffer(CONNECTION_START.length).writeBytes(CONNECTION_START), ctx.voidPromise());
     }
 
     private void startOk(MethodFrame m) {
-        Map<String, Object> client = m.table("client-properties");
-        clientName = clientDescription(client);
-        Object caps = client.get("capabilities");
-        if (caps instanceof Map<?, ?> capabilities) {
-            consumerCancelNotify = Boolean.TRUE.equals(capabilities.get("consumer_cancel_notify"));
-            authFailureClose = Boolean.TRUE.equals(capabilities.get("authentication_failure_close"));
-        }
+        // Only these few client properties matter: read them without decoding the whole table.
+        clientName = clientDescription(m.tableValue("client-properties", "product"),
+                m.tableValue("client-properties", "version"), m.tableValue("client-properties", "connection_name"));
+        consumerCancelNotify = Boolean.TRUE.equals(
+                m.tableValue("client-properties", "capabilities", "consumer_cancel_notify"));
+        authFailureClose = Boolean.TRUE.equals(
+                m.tableValue("client-properties", "capabilities", "authentication_failure_close"));
         String mechanism = m.string("mechanism");
         String[] credentials = switch (mechanism) {
             case "PLAIN" -> plain(m.bytes("response"));
@@ -498,8 +501,14 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         vhost = v;
         state = State.OPEN;
         handshakeTimeout.cancel(false);
+        handshakeTimeout = null;
         ctx.writeAndFlush(FrameWriter.method(ctx.alloc(), 0, Method.CONNECTION_OPEN_OK, ""), ctx.voidPromise());
-        log.info("Connection {} opened: user '{}', vhost '{}'{}", peer, user, vhostName, clientName);
+        if (log.isInfoEnabled()) {
+            // One concatenation: SLF4J's formatter would build its message through a StringBuilder
+            // and a map per argument, on every connection.
+            log.info("Connection " + peer + " opened: user '" + user + "', vhost '" + vhostName + "'" + clientName);
+        }
+        clientName = null;
     }
 
     private void clientClose(MethodFrame m) {
@@ -580,11 +589,11 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         return String.valueOf(address);
     }
 
-    private static String clientDescription(Map<String, Object> client) {
-        String product = FieldValues.string(client.get("product"));
-        String version = FieldValues.string(client.get("version"));
-        String name = FieldValues.string(client.get("connection_name"));
-        StringBuilder sb = new StringBuilder();
+    private static String clientDescription(Object productValue, Object versionValue, Object nameValue) {
+        String product = FieldValues.string(productValue);
+        String version = FieldValues.string(versionValue);
+        String name = FieldValues.string(nameValue);
+        StringBuilder sb = new StringBuilder(64);
         if (product != null) {
             sb.append(", client ").append(product);
             if (version != null) {

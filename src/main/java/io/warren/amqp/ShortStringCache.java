@@ -10,7 +10,9 @@ import io.warren.protocol.ReplyCode;
  * that publishing to one exchange with one routing key allocates no strings per message.
  */
 final class ShortStringCache {
-    private byte[] lastBytes = new byte[0];
+    private static final byte[] EMPTY = {};
+
+    private byte[] lastBytes = EMPTY;
     private String last = "";
 
     String read(ByteBuf in) {

@@ -7,7 +7,9 @@ import java.util.Arrays;
 /**
  * A channel's deliveries awaiting ack, by delivery tag. Tags rise by one per delivery, so entries
  * live in a ring indexed by {@code tag - firstTag}: adding, acking one, and acking "everything up to"
- * cost no allocation and no hashing. Tags of no-ack deliveries leave empty slots.
+ * cost no allocation and no hashing. Tags of no-ack deliveries leave empty slots. The arrays are
+ * allocated at the first delivery awaiting ack: a channel that only publishes (or has no consumer
+ * yet) holds none.
  */
 final class UnackedDeliveries {
     /** Receives one delivery to settle: which queue, the queue's message id, and the consumer (null for get). */
@@ -15,9 +17,14 @@ final class UnackedDeliveries {
         void accept(Queue queue, long id, QueueConsumer consumer);
     }
 
-    private Queue[] queues = new Queue[64];
-    private long[] ids = new long[64];
-    private QueueConsumer[] consumers = new QueueConsumer[64];
+    private static final int INITIAL_CAPACITY = 16;
+    private static final Queue[] NO_QUEUES = {};
+    private static final long[] NO_IDS = {};
+    private static final QueueConsumer[] NO_CONSUMERS = {};
+
+    private Queue[] queues = NO_QUEUES;
+    private long[] ids = NO_IDS;
+    private QueueConsumer[] consumers = NO_CONSUMERS;
     private long firstTag = 1;
     private int head;
     /** Slots in use from head, including settled ones not yet trimmed. */
@@ -47,9 +54,10 @@ final class UnackedDeliveries {
 
     private void grow() {
         int n = queues.length;
-        Queue[] q = new Queue[n * 2];
-        long[] i = new long[n * 2];
-        QueueConsumer[] c = new QueueConsumer[n * 2];
+        int capacity = n == 0 ? INITIAL_CAPACITY : n * 2;
+        Queue[] q = new Queue[capacity];
+        long[] i = new long[capacity];
+        QueueConsumer[] c = new QueueConsumer[capacity];
         for (int k = 0; k < span; k++) {
             int from = (head + k) & (n - 1);
             q[k] = queues[from];
@@ -117,9 +125,9 @@ final class UnackedDeliveries {
             span--;
         }
         if (span == 0 && queues.length > 1024) {
-            queues = new Queue[64];
-            ids = new long[64];
-            consumers = new QueueConsumer[64];
+            queues = NO_QUEUES;
+            ids = NO_IDS;
+            consumers = NO_CONSUMERS;
             head = 0;
         }
     }

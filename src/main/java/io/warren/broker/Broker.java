@@ -124,12 +124,17 @@ public final class Broker implements AutoCloseable {
         return config.loopbackUsers().contains(user);
     }
 
-    private static byte[] digest(String password) {
+    /** One digest per thread (logins run on the connections' event loops): getInstance allocates a lot. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(password.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+
+    private static byte[] digest(String password) {
+        return SHA_256.get().digest(password.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

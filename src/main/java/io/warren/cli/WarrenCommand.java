@@ -23,6 +23,14 @@ public final class WarrenCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Netty may then build its direct buffers on memory of its own (the jar's manifest opens
+        // java.nio to it) instead of ByteBuffer.allocateDirect, which zeroes it: each 4 MiB pool
+        // chunk (one per event loop) then costs resident memory only as far as it is used. Without
+        // the opening (e.g. not started with java -jar) Netty quietly keeps allocateDirect.
+        // Set before any Netty class initialises; an explicit -D setting wins.
+        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
+            System.setProperty("io.netty.tryReflectionSetAccessible", "true");
+        }
         System.exit(new CommandLine(new WarrenCommand()).execute(args));
     }
 }

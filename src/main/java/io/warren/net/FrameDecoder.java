@@ -17,7 +17,9 @@ import java.util.List;
  * does); a frame-level violation is passed on as an {@link AmqpException} so the connection can close
  * with the right reply code. Payloads up to {@link #COPY_BELOW} bytes are copied into right-sized
  * plain heap buffers (cheap to allocate and free from any thread, and a small queued message does
- * not pin a whole read buffer); larger ones are zero-copy retained slices.
+ * not pin a whole read buffer); larger ones are zero-copy retained slices. So are all frames on
+ * channel 0 (the handshake, heartbeats, connection.close): the connection handles and releases
+ * them at once on this loop, so a copy would only be garbage, a few per connection.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     static final int COPY_BELOW = 4096;
@@ -86,7 +88,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 return;
             }
             in.skipBytes(7);
-            ByteBuf payload = size < COPY_BELOW
+            ByteBuf payload = size < COPY_BELOW && channel != 0
                     ? Unpooled.buffer((int) size, (int) size).writeBytes(in, (int) size)
                     : in.readRetainedSlice((int) size);
             in.skipBytes(1);

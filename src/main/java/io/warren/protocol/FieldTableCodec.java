@@ -182,7 +182,7 @@ public final class FieldTableCodec {
         }
     }
 
-    private static String printable(byte b) {
+    static String printable(byte b) {
         return b >= 32 && b < 127 ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff);
     }
 

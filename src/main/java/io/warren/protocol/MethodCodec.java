@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * Reads and writes method frame payloads using only the {@link Method} table. Decoding checks every
- * length against the payload; anything malformed raises an {@link AmqpException}.
+ * length against the payload; anything malformed raises an {@link AmqpException}. Table arguments
+ * are checked in full but kept encoded until asked for ({@link EncodedTable}).
  */
 public final class MethodCodec {
     private MethodCodec() {
@@ -53,7 +54,7 @@ public final class MethodCodec {
                 case LONGLONG, TIMESTAMP -> args[i] = in.readLong();
                 case SHORTSTR -> args[i] = FieldTableCodec.readShortString(in);
                 case LONGSTR -> args[i] = FieldTableCodec.readLongBytes(in);
-                case TABLE -> args[i] = FieldTableCodec.readTable(in);
+                case TABLE -> args[i] = EncodedTable.read(in);
                 case BIT -> {
                     if (bitIndex == 8) {
                         bitOctet = in.readUnsignedByte();

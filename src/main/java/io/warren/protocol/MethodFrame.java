@@ -56,9 +56,19 @@ public final class MethodFrame {
         return ((Number) arg(name)).longValue();
     }
 
-    @SuppressWarnings("unchecked")
+    /** A table argument, decoded afresh by each call (the caller owns the map). */
     public Map<String, Object> table(String name) {
-        return (Map<String, Object>) arg(name);
+        return ((EncodedTable) arg(name)).decode();
+    }
+
+    /** One value of a table argument, or null when absent: {@code table(name).get(key)} without decoding the rest. */
+    public Object tableValue(String name, String key) {
+        return ((EncodedTable) arg(name)).find(key);
+    }
+
+    /** One value of a table nested in a table argument: {@code table(name).get(tableKey).get(key)}, or null. */
+    public Object tableValue(String name, String tableKey, String key) {
+        return ((EncodedTable) arg(name)).find(tableKey, key);
     }
 
     @Override
