@@ -14,22 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 
 /** A message left unacked does not keep its whole (otherwise settled) segment on disk. */
-class CompactionTest {
-    private RestartableBroker broker;
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private Connection connect() throws Exception {
-        return broker.connect();
-    }
+class CompactionTest extends InProcessStoreTest {
 
     private long queueBytes() throws Exception {
         try (Stream<Path> files = Files.walk(broker.dataDir().resolve("queues"))) {

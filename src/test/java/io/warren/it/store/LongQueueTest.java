@@ -13,7 +13,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,24 +20,12 @@ import org.junit.jupiter.api.Test;
  * Queues longer than their memory budget keep the rest on disk, transient messages included, and
  * hand everything back in order (a small budget makes this happen with few messages).
  */
-class LongQueueTest {
+class LongQueueTest extends InProcessStoreTest {
     private static final long BUDGET = 64 * 1024;
-    private RestartableBroker broker;
 
     @BeforeEach
     void start() throws Exception {
         broker = new RestartableBroker("warren-long", c -> c.queueMemoryBytes(BUDGET));
-    }
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private Connection connect() throws Exception {
-        return broker.connect();
     }
 
     private static byte[] body(long i) {

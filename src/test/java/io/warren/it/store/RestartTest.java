@@ -13,28 +13,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Durable definitions and persistent messages survive a clean restart; transient ones do not. */
-class RestartTest {
-    private RestartableBroker broker;
+class RestartTest extends InProcessStoreTest {
 
     @BeforeEach
     void start() throws Exception {
         broker = new RestartableBroker("warren-restart");
-    }
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private Connection connect() throws Exception {
-        return broker.connect();
     }
 
     private void restart() throws Exception {

@@ -12,23 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** A large persistent body fanned out to many durable queues is written to disk once. */
-class SharedBodyTest {
-    private RestartableBroker broker;
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private Connection connect() throws Exception {
-        return broker.connect();
-    }
+class SharedBodyTest extends InProcessStoreTest {
 
     private long bytesOnDisk() throws IOException {
         try (Stream<Path> files = Files.walk(broker.dataDir())) {
