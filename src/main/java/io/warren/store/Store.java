@@ -66,13 +66,13 @@ public final class Store implements AutoCloseable {
         if (fresh) {
             deleteRecursively(dir);
         }
-        return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "'", persister, bodies);
+        return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "'", persister, bodies, true);
     }
 
     /** A scratch log for a non-durable queue's messages that do not fit in memory; gone at restart. */
     public QueueLog openSpillLog(String vhost, String queue) {
         Path dir = dataDir.resolve("spill").resolve(java.util.UUID.randomUUID().toString());
-        return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "' (spill)", persister, bodies);
+        return QueueLog.open(dir, "queue '" + queue + "' in vhost '" + vhost + "' (spill)", persister, bodies, false);
     }
 
     /** Removes logs of queues that are no longer defined (deleted while the broker was down). */

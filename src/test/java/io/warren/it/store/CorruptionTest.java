@@ -147,6 +147,40 @@ class CorruptionTest {
     }
 
     @Test
+    void aRunningLogIsZeroFilledAheadAndGivesTheZerosBackWhenStopped() throws Exception {
+        Path dir = copyOf(original);
+        try (Warren broker = start(dir); Connection c = connect(broker)) {
+            Channel ch = c.createChannel();
+            ch.confirmSelect();
+            ch.basicPublish("", QUEUE, MessageProperties.PERSISTENT_BASIC, "after".getBytes(StandardCharsets.UTF_8));
+            ch.waitForConfirmsOrDie(5000);
+            // Preallocated: the fsync of the next append need not change the file's size.
+            assertThat(Files.size(segment(dir))).isGreaterThanOrEqualTo(segmentLength + 64 * 1024);
+        }
+        assertThat(recordExtents(Files.readAllBytes(segment(dir)))).hasSize(MESSAGES + 1);
+    }
+
+    @Test
+    void zerosAfterTheLastRecordAreTheEndOfTheLogNotDamage() throws Exception {
+        // What a kill -9 leaves behind: the records, then the zeros written ahead of them.
+        Path dir = copyOf(original);
+        Files.write(segment(dir), new byte[100 * 1024], java.nio.file.StandardOpenOption.APPEND);
+        ch.qos.logback.classic.Logger logLogger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.warren.store.QueueLog");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logLogger.addAppender(logged);
+        try (Warren broker = start(dir)) {
+            assertThat(Files.size(segment(dir))).isEqualTo(segmentLength);
+            assertThat(drain(broker)).containsExactlyElementsOf(sent);
+        } finally {
+            logLogger.detachAppender(logged);
+        }
+        assertThat(logged.list).as("warnings about the log").isEmpty();
+    }
+
+    @Test
     void damageInAnOlderSegmentLosesOnlyTheDamagedRecords() throws Exception {
         Path dir = newDir();
         List<String> big = new ArrayList<>();

@@ -30,6 +30,7 @@ class SharedBodyTest extends InProcessStoreTest {
         broker = new RestartableBroker("warren-shared");
         byte[] body = new byte[64 * 1024];
         new Random(7).nextBytes(body);
+        long before;
         try (Connection c = connect()) {
             Channel ch = c.createChannel();
             ch.exchangeDeclare("fan", BuiltinExchangeType.FANOUT, true);
@@ -37,15 +38,17 @@ class SharedBodyTest extends InProcessStoreTest {
                 ch.queueDeclare("fan-" + i, true, false, false, null);
                 ch.queueBind("fan-" + i, "fan", "");
             }
-            long before = bytesOnDisk();
+            before = bytesOnDisk();
             ch.confirmSelect();
             ch.basicPublish("fan", "", MessageProperties.PERSISTENT_BASIC, body);
             ch.waitForConfirmsOrDie(5000);
-            long written = bytesOnDisk() - before;
-            // Once: the body plus ten small references, far below ten copies.
-            assertThat(written).isBetween((long) body.length, (long) body.length + 10 * 200);
         }
         broker.restart();
+        // Measured once the broker has stopped and started again: a running queue log is longer by
+        // the zeros it writes ahead of its records, which a stop gives back.
+        long written = bytesOnDisk() - before;
+        // Once: the body plus ten small references, far below ten copies.
+        assertThat(written).isBetween((long) body.length, (long) body.length + 10 * 200);
         try (Connection c = connect()) {
             Channel ch = c.createChannel();
             for (int i = 0; i < 10; i++) {

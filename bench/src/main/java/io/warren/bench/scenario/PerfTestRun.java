@@ -32,7 +32,14 @@ final class PerfTestRun {
     this.wallSeconds = wallSeconds;
   }
 
-  static PerfTestRun run(RunContext ctx, List<String> scenarioArgs) throws IOException, InterruptedException {
+  /**
+   * Runs PerfTest for the context's duration plus {@code extraWarmupSeconds}, which are left out of
+   * the figures together with the context's own warm-up.
+   */
+  static PerfTestRun run(RunContext ctx, List<String> scenarioArgs, int extraWarmupSeconds)
+      throws IOException, InterruptedException {
+    int seconds = ctx.durationSeconds() + extraWarmupSeconds;
+    int warmup = ctx.warmupSeconds() + extraWarmupSeconds;
     Path csv = ctx.logDir().resolve(ctx.runId() + ".perftest.csv");
     Path log = ctx.logDir().resolve(ctx.runId() + ".perftest.log");
     List<String> command = new ArrayList<>(List.of(
@@ -42,7 +49,7 @@ final class PerfTestRun {
         "com.rabbitmq.perf.PerfTest",
         "--uri", ctx.broker().uri(),
         "--id", ctx.runId(),
-        "--time", Integer.toString(ctx.durationSeconds()),
+        "--time", Integer.toString(seconds),
         "--output-file", csv.toString(),
         "--metrics-format", "compact",
         "--auto-delete", "false"));
@@ -57,7 +64,7 @@ final class PerfTestRun {
     long started = System.nanoTime();
     double cpuAfter;
     try {
-      if (!p.waitFor(ctx.durationSeconds() + 90L, TimeUnit.SECONDS)) {
+      if (!p.waitFor(seconds + 90L, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException("PerfTest did not finish in time; see " + log);
       }
@@ -67,7 +74,7 @@ final class PerfTestRun {
     }
     double wall = (System.nanoTime() - started) / 1e9;
     List<Second> all = Files.exists(csv) ? parse(csv) : List.of();
-    List<Second> steady = all.stream().filter(s -> s.time() > ctx.warmupSeconds() + 0.5).toList();
+    List<Second> steady = all.stream().filter(s -> s.time() > warmup + 0.5).toList();
     if (p.exitValue() != 0 || steady.isEmpty()) {
       throw new IOException("PerfTest failed (exit " + p.exitValue() + ", " + all.size()
           + " one-second samples); see " + log + ":\n" + tail(log));
