@@ -27,7 +27,7 @@ public final class Warren implements AutoCloseable {
     public Warren start() throws InterruptedException {
         broker = new Broker(config);
         DirectReplies directReplies = new DirectReplies();
-        server = new AmqpServer(config.ioThreads());
+        server = new AmqpServer(config.ioThreads(), config.ioSpinMicros());
         boundPort = server.bind(config.bindAddress(), config.amqpPort(), config.frameMax(),
                 () -> new AmqpConnection(broker, directReplies, connections));
         return this;

@@ -32,6 +32,8 @@ public final class BrokerConfig {
     private int queueThreads = 0;
     /** Event loops for connections (and the queues they declare); 0 means half the cores, at least one. */
     private int ioThreads = 0;
+    /** How long an event loop with nothing to do keeps polling its sockets before it sleeps. */
+    private int ioSpinMicros = 20;
 
     private long queueMemoryBytes = 32L << 20;
     private long storeFlushIntervalMillis = 200;
@@ -75,4 +77,6 @@ public final class BrokerConfig {
      */
     public int ioThreads() { return ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2); }
     public BrokerConfig ioThreads(int v) { ioThreads = v; return this; }
+    public int ioSpinMicros() { return ioSpinMicros; }
+    public BrokerConfig ioSpinMicros(int v) { ioSpinMicros = v; return this; }
 }

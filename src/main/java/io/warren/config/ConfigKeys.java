@@ -51,6 +51,7 @@ final class ConfigKeys {
             case "store.flush_interval" -> config.storeFlushIntervalMillis(longValue(s, 1, 60_000, "milliseconds"));
             case "queue_memory_budget" -> config.queueMemoryBytes(longValue(s, 4096, Long.MAX_VALUE, "bytes"));
             case "io_threads" -> config.ioThreads(intValue(s, 1, 1024, "threads"));
+            case "io_spin" -> config.ioSpinMicros(intValue(s, 0, 1000, "microseconds"));
             default -> applyFamily(s);
         }
     }

@@ -5,6 +5,8 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultSelectStrategyFactory;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
@@ -21,8 +23,9 @@ import java.util.function.Supplier;
 import io.netty.channel.ChannelHandler;
 
 /**
- * The TCP listener: one acceptor thread and one event loop per core for connections (epoll on
- * Linux, NIO elsewhere). Each connection's pipeline is the frame decoder, then the AMQP handler.
+ * The TCP listener: one acceptor thread and {@code io_threads} event loops for connections (epoll on
+ * Linux, NIO elsewhere), which poll briefly before they sleep ({@link SpinningSelectStrategy}). Each
+ * connection's pipeline is the frame decoder, then the AMQP handler.
  */
 public final class AmqpServer implements AutoCloseable {
     private final EventLoopGroup boss;
@@ -30,14 +33,22 @@ public final class AmqpServer implements AutoCloseable {
     private final Class<? extends ServerSocketChannel> channelClass;
     private Channel listener;
 
-    public AmqpServer(int ioThreads) {
+    /**
+     * @param ioThreads event loops for connections
+     * @param spinMicros how long a loop with nothing to do polls its sockets before it sleeps (0: at once)
+     */
+    public AmqpServer(int ioThreads, int spinMicros) {
+        SelectStrategyFactory strategy = spinMicros > 0
+                ? () -> new SpinningSelectStrategy(TimeUnit.MICROSECONDS.toNanos(spinMicros))
+                : DefaultSelectStrategyFactory.INSTANCE;
         if (Epoll.isAvailable()) {
             boss = new EpollEventLoopGroup(1, new DefaultThreadFactory("warren-accept"));
-            workers = new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("warren-io"));
+            workers = new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("warren-io"), strategy);
             channelClass = EpollServerSocketChannel.class;
         } else {
             boss = new NioEventLoopGroup(1, new DefaultThreadFactory("warren-accept"));
-            workers = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("warren-io"));
+            workers = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("warren-io"),
+                    java.nio.channels.spi.SelectorProvider.provider(), strategy);
             channelClass = NioServerSocketChannel.class;
         }
     }

@@ -42,6 +42,15 @@ class ConfigFileTest {
     }
 
     @Test
+    void ioSpinSetsHowLongAnIdleEventLoopPolls() throws ConfigException {
+        assertThat(new BrokerConfig().ioSpinMicros()).isEqualTo(20);
+        assertThat(apply("io_spin = 0").ioSpinMicros()).isZero();
+        assertThat(apply("io_spin = 50").ioSpinMicros()).isEqualTo(50);
+        assertThatThrownBy(() -> apply("io_spin = -1")).isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> apply("io_spin = 5000")).isInstanceOf(ConfigException.class);
+    }
+
+    @Test
     void ioThreadsSetsTheEventLoopCount() throws ConfigException {
         assertThat(new BrokerConfig().ioThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
         assertThat(apply("io_threads = 3").ioThreads()).isEqualTo(3);
