@@ -110,6 +110,18 @@ final class PerfTestRun {
     }
   }
 
+  /**
+   * Whether the run collapsed to a trickle: three or more steady seconds in which consumers got
+   * less than a twentieth of the run's best second. Seen with RabbitMQ and Warren alike in
+   * saturated runs: received a steady ~1,840 msg/s (16 B) in steps of 1/5 s, consumer latency
+   * growing by a second each second.
+   */
+  boolean collapsed() {
+    double best = all.stream().mapToDouble(Second::received).filter(v -> !Double.isNaN(v)).max().orElse(0);
+    long low = steady.stream().filter(s -> s.received() < best / 20).count();
+    return best > 0 && low >= 3;
+  }
+
   /** Mean per-second rate over the steady part, e.g. received msg/s. */
   double meanRate(ToDoubleFunction<Second> column) {
     return Stats.mean(values(column));
