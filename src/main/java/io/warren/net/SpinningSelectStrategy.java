@@ -8,8 +8,9 @@ import io.netty.util.IntSupplier;
  * microseconds before it goes to sleep. Under load the next frame usually arrives within that time,
  * and the loop takes it without the sleep and wake-up (a futex or epoll sleep, a context switch, on
  * a virtual machine often an inter-processor interrupt) that would cost more than the polling. A
- * wake-up from another thread (a task handed to the loop) is an event on the loop's eventfd, so it
- * ends the polling too. Used by the loop's own thread only.
+ * task handed to the loop by another thread while it polls waits at most the polling time (the loop
+ * is awake, so Netty does not signal it; it looks for tasks before it sleeps). Used by the loop's
+ * own thread only.
  */
 final class SpinningSelectStrategy implements SelectStrategy {
     private final long spinNanos;
