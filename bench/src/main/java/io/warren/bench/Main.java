@@ -248,9 +248,9 @@ public final class Main {
     lines.add("- load generator: PerfTest 2.22.1 and the drivers in bench/, on the same machine");
     brokerNotes.forEach(n -> lines.add("- " + n));
     lines.add(String.format("- %d round(s), %d s per timed run (first %d s not counted; latency"
-        + " scenarios run 8 s longer and leave those out too: PerfTest's JIT warm-up), took %d min %d s",
+        + " scenarios run %d s longer and leave those out too: PerfTest's JIT warm-up), took %d min %d s",
         options.rounds(), options.durationSeconds(), options.warmupSeconds(),
-        took.toMinutes(), took.toSecondsPart()));
+        RunContext.LATENCY_EXTRA_WARMUP_SECONDS, took.toMinutes(), took.toSecondsPart()));
     return lines;
   }
 

@@ -20,14 +20,6 @@ final class PerfTestScenario implements Scenario {
     LATENCY
   }
 
-  /**
-   * Latency scenarios run this much longer and leave it out: a fresh PerfTest JVM compiles code for
-   * its first 10-15 s, and on 2 cores the compiler threads delay the consumer thread by a few ms
-   * many times a second. Those stalls set each second's p99 then, the same with either broker
-   * (measured: per-second p99 1.5-3.8 ms in the first seconds, 0.15-0.3 ms after, broker at 3% CPU).
-   */
-  private static final int LATENCY_EXTRA_WARMUP_SECONDS = 8;
-
   private static final Metric MSG_S = Metric.higher("msg/s");
   private static final Metric PUBLISHED_S = Metric.higher("published msg/s");
   private static final Metric DELIVERIES_S = Metric.higher("deliveries/s");
@@ -101,7 +93,7 @@ final class PerfTestScenario implements Scenario {
     }
     all.addAll(args);
     try {
-      return PerfTestRun.run(ctx, all, measure == Measure.LATENCY ? LATENCY_EXTRA_WARMUP_SECONDS : 0);
+      return PerfTestRun.run(ctx, all, measure == Measure.LATENCY ? RunContext.LATENCY_EXTRA_WARMUP_SECONDS : 0);
     } finally {
       Cleanup.delete(ctx, queueNames, List.of(exchange));
     }

@@ -24,6 +24,14 @@ public record RunContext(
     Path logDir,
     SubprocessGuard subprocesses) {
 
+  /**
+   * Latency scenarios run this much longer and leave it out: a fresh PerfTest JVM compiles code for
+   * its first 10-15 s, and on 2 cores the compiler threads delay the consumer thread by a few ms
+   * many times a second. Those stalls set each second's p99 then, the same with either broker
+   * (measured: per-second p99 1.5-3.8 ms in the first seconds, 0.15-0.3 ms after, broker at 3% CPU).
+   */
+  public static final int LATENCY_EXTRA_WARMUP_SECONDS = 8;
+
   /** A queue or exchange name of this run's own, e.g. {@code bench.transient-1q.warren.r2.q}. */
   public String name(String suffix) {
     return "bench." + runId + "." + suffix;
