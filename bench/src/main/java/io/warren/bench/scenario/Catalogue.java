@@ -39,6 +39,8 @@ public final class Catalogue {
         new PerfTestScenario("latency-fixed-rate",
             "1 producer at 1,000 msg/s, 1 auto-ack consumer, 16 bytes",
             1, LATENCY, "-x", "1", "-y", "1", "--rate", "1000", "-s", "16", "--autoack"),
+        new LeanLatency(),
+        new LoopbackFloor(),
         // Last: it leaves the broker gigabytes larger, and the harness restarts it afterwards.
         new Backlog());
   }
