@@ -20,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 final class LatencySamples {
   static final int RATE = 1000;
   static final int MESSAGE_BYTES = 16;
-  static final Metric P50_MS = Metric.lower("p50 latency ms");
-  static final Metric P99_MS = Metric.lower("p99 latency ms");
 
   /** Sends one message's bytes. */
   interface Sender {
@@ -68,8 +66,8 @@ final class LatencySamples {
       throw new IllegalStateException(received.getCount() + " messages did not arrive");
     }
     Map<Metric, Double> figures = new LinkedHashMap<>();
-    figures.put(P50_MS, medianOfSeconds(0.50));
-    figures.put(P99_MS, medianOfSeconds(0.99));
+    figures.put(PerfTestScenario.P50_MS, medianOfSeconds(0.50));
+    figures.put(PerfTestScenario.P99_MS, medianOfSeconds(0.99));
     return figures;
   }
 
