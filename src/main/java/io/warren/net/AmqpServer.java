@@ -4,10 +4,11 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.DefaultSelectStrategyFactory;
-import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
@@ -18,9 +19,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import io.netty.channel.ChannelHandler;
 
 /**
  * The TCP listener: one acceptor thread and {@code io_threads} event loops for connections (epoll on
@@ -48,7 +49,7 @@ public final class AmqpServer implements AutoCloseable {
         } else {
             boss = new NioEventLoopGroup(1, new DefaultThreadFactory("warren-accept"));
             workers = new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("warren-io"),
-                    java.nio.channels.spi.SelectorProvider.provider(), strategy);
+                    SelectorProvider.provider(), strategy);
             channelClass = NioServerSocketChannel.class;
         }
     }

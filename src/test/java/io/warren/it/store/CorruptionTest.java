@@ -3,6 +3,9 @@ package io.warren.it.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -16,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,6 +29,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Damage done to a stopped broker's files: a segment cut short, a flipped byte, garbage after the
@@ -164,11 +169,9 @@ class CorruptionTest {
     void zerosAfterTheLastRecordAreTheEndOfTheLogNotDamage() throws Exception {
         // What a kill -9 leaves behind: the records, then the zeros written ahead of them.
         Path dir = copyOf(original);
-        Files.write(segment(dir), new byte[100 * 1024], java.nio.file.StandardOpenOption.APPEND);
-        ch.qos.logback.classic.Logger logLogger =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.warren.store.QueueLog");
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
-                new ch.qos.logback.core.read.ListAppender<>();
+        Files.write(segment(dir), new byte[100 * 1024], StandardOpenOption.APPEND);
+        Logger logLogger = (Logger) LoggerFactory.getLogger("io.warren.store.QueueLog");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
         logLogger.addAppender(logged);
         try (Warren broker = start(dir)) {

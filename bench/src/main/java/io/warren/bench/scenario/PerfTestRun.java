@@ -113,8 +113,9 @@ final class PerfTestRun {
   /**
    * Whether the run collapsed to a trickle: three or more steady seconds in which consumers got
    * less than a twentieth of the run's best second. Seen with RabbitMQ and Warren alike in
-   * saturated runs: received a steady ~1,840 msg/s (16 B) in steps of 1/5 s, consumer latency
-   * growing by a second each second.
+   * saturated runs: received a steady ~1,840-2,300 msg/s (16 B) in steps of 1/5 s, consumer latency
+   * growing by a second each second. Cause (bench/README.md): the client's 128 KiB receive buffer
+   * drops a 64 KiB loopback segment, and only the 200 ms retransmission timeout recovers it.
    */
   boolean collapsed() {
     double best = all.stream().mapToDouble(Second::received).filter(v -> !Double.isNaN(v)).max().orElse(0);
