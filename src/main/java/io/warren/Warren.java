@@ -28,7 +28,7 @@ public final class Warren implements AutoCloseable {
         broker = new Broker(config);
         DirectReplies directReplies = new DirectReplies();
         server = new AmqpServer(config.ioThreads(), config.ioSpinMicros());
-        boundPort = server.bind(config.bindAddress(), config.amqpPort(), config.frameMax(),
+        boundPort = server.bind(config.bindAddress(), config.amqpPort(), config.frameMax(), config.sendTimeoutMillis(),
                 () -> new AmqpConnection(broker, directReplies, connections));
         return this;
     }

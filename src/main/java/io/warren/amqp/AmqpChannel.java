@@ -915,7 +915,7 @@ final class AmqpChannel implements ConsumerChannel {
 
     @Override
     public boolean canReceive() {
-        return flowActive && connection.channel().isWritable();
+        return flowActive && connection.canTakeDeliveries();
     }
 
     @Override
@@ -938,7 +938,23 @@ final class AmqpChannel implements ConsumerChannel {
     }
 
     @Override
-    public void deliver(List<Delivery> deliveries) {
+    public void hand(List<Delivery> deliveries) {
+        long bytes = 0;
+        for (int i = 0; i < deliveries.size(); i++) {
+            bytes += deliveries.get(i).message().bodySize() + DeliveryCredit.OVERHEAD;
+        }
+        long handed = bytes;
+        connection.deliveriesHanded(handed);
+        executor().execute(() -> {
+            try {
+                deliver(deliveries);
+            } finally {
+                connection.deliveriesWritten(handed);
+            }
+        });
+    }
+
+    private void deliver(List<Delivery> deliveries) {
         if (closing) {
             requeueUndeliverable(deliveries);
             return;

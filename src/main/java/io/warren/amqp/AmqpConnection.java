@@ -17,6 +17,7 @@ import io.warren.broker.Queue;
 import io.warren.broker.VirtualHost;
 import io.warren.config.BrokerConfig;
 import io.warren.net.FrameDecoder;
+import io.warren.net.SendTimeout;
 import io.warren.protocol.AmqpException;
 import io.warren.protocol.FieldTableCodec;
 import io.warren.protocol.FieldValues;
@@ -72,6 +73,7 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> handshakeTimeout;
     /** Queues this connection waits on before reading again (credit flow). */
     private int pausedBy;
+    private final DeliveryCredit deliveryCredit = new DeliveryCredit();
     private String closeReason;
     /** The socket error that ended the connection, if any (e.g. "Connection reset by peer"). */
     private String socketError;
@@ -140,6 +142,33 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 ctx.channel().config().setAutoRead(true);
             }
         }));
+    }
+
+    /**
+     * Any thread: may queues hand this connection more deliveries? Not while its socket's outbound
+     * buffer is past the high watermark or deliveries handed over are waiting to be written beyond
+     * {@link DeliveryCredit#BOUND}: a client that does not read holds up only its own consumers.
+     */
+    boolean canTakeDeliveries() {
+        return ctx.channel().isWritable() && deliveryCredit.hasRoom();
+    }
+
+    /** Any thread: a queue handed deliveries of this many bytes to one of the channels. */
+    void deliveriesHanded(long bytes) {
+        deliveryCredit.handed(bytes);
+    }
+
+    /** On the loop: handed deliveries were written; queues waiting for room may go on. */
+    void deliveriesWritten(long bytes) {
+        if (deliveryCredit.written(bytes) && ctx.channel().isWritable()) {
+            wakeConsumers();
+        }
+    }
+
+    private void wakeConsumers() {
+        for (AmqpChannel ch : channels.values()) {
+            ch.writable();
+        }
     }
 
     void removeChannel(AmqpChannel channel) {
@@ -218,16 +247,22 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable()) {
-            for (AmqpChannel ch : channels.values()) {
-                ch.writable();
-            }
+        if (ctx.channel().isWritable() && deliveryCredit.hasRoom()) {
+            wakeConsumers();
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == SendTimeout.EXPIRED) {
+            // As RabbitMQ's send timeout: nothing more can reach this client, so no connection.close either.
+            closeReason = "client took nothing from its socket for " + config.sendTimeoutMillis()
+                    + " ms (tcp_listen_options.send_timeout); its unacknowledged messages go back to their queues";
+            log.warn("Closing connection {}: {}", this, closeReason);
+            ctx.close();
+            return;
+        }
         if (evt instanceof IdleStateEvent idle) {
             if (idle.state() == IdleState.READER_IDLE) {
                 closeReason = "missed heartbeats from client, timeout: " + heartbeat + "s";

@@ -13,7 +13,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,12 +31,20 @@ public final class ClassicQueue implements Queue {
     private static final Logger log = LoggerFactory.getLogger(ClassicQueue.class);
     /** Deliveries per dispatch round before yielding the thread to other queues. */
     private static final int ROUND_LIMIT = 256;
-    /** Messages handed to the queue but not yet taken in, above which publishers are paused... */
+    /**
+     * Body bytes per dispatch round: a consumer's connection is checked for room
+     * ({@link ConsumerChannel#canReceive}) once per message, so a round may overshoot its bound by this much.
+     */
+    private static final long ROUND_BYTES = 256 * 1024;
+    /**
+     * Messages (or body bytes) handed to the queue but not yet taken in, above which publishers stop
+     * being read: the queue's thread cannot keep up with what arrives...
+     */
     private static final int INBOX_HIGH = 20_000;
-    /** ...until it falls below this. */
+    private static final long INBOX_HIGH_BYTES = 16L * 1024 * 1024;
+    /** ...until it falls below these. */
     private static final int INBOX_LOW = 5_000;
-    /** Ready messages beyond which draining consumers make publishers wait (keeps latency low). */
-    private static final int BACKLOG_MESSAGES = 8_192;
+    private static final long INBOX_LOW_BYTES = 4L * 1024 * 1024;
     /** How long log records not waited for (acks, unconfirmed publishes) may stay buffered before they are written. */
     private static final long WRITE_DELAY_MILLIS = 5;
 
@@ -71,12 +82,11 @@ public final class ClassicQueue implements Queue {
     private boolean hadConsumer;
     private boolean dispatchScheduled;
     private volatile boolean deleted;
-    /** Written by the queue thread, read by publishers: see {@link #updateBacklog}. */
-    private volatile boolean backlogged;
-    /** Any thread: messages posted by publishers that the queue thread has not taken in yet. */
-    private final java.util.concurrent.atomic.AtomicInteger inbox = new java.util.concurrent.atomic.AtomicInteger();
+    /** Any thread: messages posted by publishers that the queue thread has not taken in yet, and their body bytes. */
+    private final AtomicInteger inbox = new AtomicInteger();
+    private final AtomicLong inboxBytes = new AtomicLong();
     /** Any thread adds; the queue thread runs them once the inbox is low again. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> pausedPublishers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Runnable> pausedPublishers = new ConcurrentLinkedQueue<>();
 
     /** One message in the queue: its number in publish order, and whether it was delivered before. */
     private static final class Entry {
@@ -128,9 +138,17 @@ public final class ClassicQueue implements Queue {
 
     @Override
     public void enqueue(List<Message> messages) {
+        long bytes = 0;
+        for (int i = 0; i < messages.size(); i++) {
+            bytes += messages.get(i).bodySize();
+        }
+        long batchBytes = bytes;
         inbox.addAndGet(messages.size());
+        inboxBytes.addAndGet(batchBytes);
         executor.execute(() -> {
-            if (inbox.addAndGet(-messages.size()) < INBOX_LOW && !backlogged && !pausedPublishers.isEmpty()) {
+            inbox.addAndGet(-messages.size());
+            inboxBytes.addAndGet(-batchBytes);
+            if (!pausedPublishers.isEmpty() && caughtUp()) {
                 resumePublishers();
             }
             if (deleted) {
@@ -360,37 +378,24 @@ public final class ClassicQueue implements Queue {
         });
     }
 
+    /**
+     * Credit flow, as RabbitMQ's between channel and queue: publishers wait only while this queue's
+     * thread is behind with taking in what they sent. How fast consumers take messages never
+     * matters here: what they do not take waits in the queue (on disk past its memory budget).
+     */
     @Override
     public boolean overloaded() {
-        return inbox.get() > INBOX_HIGH || backlogged;
+        return inbox.get() > INBOX_HIGH || inboxBytes.get() > INBOX_HIGH_BYTES;
     }
 
-    /**
-     * Consumers are draining the queue but it keeps outgrowing memory: publishers should wait for
-     * them (as RabbitMQ's credit flow makes them wait for a busy queue) rather than push messages
-     * to disk and back. Consumers that stopped taking (no credit left) do not hold publishers back.
-     */
-    private void updateBacklog() {
-        boolean over = !paged.isEmpty() || ready.size() > BACKLOG_MESSAGES || readyBytes > memoryBudget / 2;
-        boolean draining = false;
-        if (over) {
-            for (QueueConsumer c : consumers) {
-                if (c.hasCredit()) {
-                    draining = true;
-                    break;
-                }
-            }
-        }
-        backlogged = over && draining;
-        if (!backlogged && !pausedPublishers.isEmpty() && inbox.get() < INBOX_LOW) {
-            resumePublishers();
-        }
+    private boolean caughtUp() {
+        return inbox.get() < INBOX_LOW && inboxBytes.get() < INBOX_LOW_BYTES;
     }
 
     @Override
     public void onRelief(Runnable resume) {
         pausedPublishers.add(resume);
-        if (inbox.get() < INBOX_LOW && !backlogged || deleted) {
+        if (caughtUp() || deleted) {
             executor.execute(this::resumePublishers);
         }
     }
@@ -444,7 +449,6 @@ public final class ClassicQueue implements Queue {
     private void removeConsumer(QueueConsumer consumer) {
         consumer.cancelled = true;
         consumers.remove(consumer);
-        updateBacklog();
     }
 
     private void deleteIfUnused() {
@@ -540,7 +544,6 @@ public final class ClassicQueue implements Queue {
     private long deleteNow() {
         long count = readyCount();
         deleted = true;
-        backlogged = false;
         resumePublishers();
         dropReady();
         if (store != null) {
@@ -629,11 +632,11 @@ public final class ClassicQueue implements Queue {
     private void dispatch() {
         dispatchScheduled = false;
         if (deleted || consumers.isEmpty() || readyCount() == 0) {
-            updateBacklog();
             return;
         }
         int delivered = 0;
-        while (delivered < ROUND_LIMIT && readyCount() > 0) {
+        long bytes = 0;
+        while (delivered < ROUND_LIMIT && bytes < ROUND_BYTES && readyCount() > 0) {
             QueueConsumer c = pickConsumer();
             if (c == null) {
                 break;
@@ -647,15 +650,13 @@ public final class ClassicQueue implements Queue {
                     .add(new Delivery(this, c, e.message, e.id, e.redelivered, 0));
             e.redelivered = true;
             delivered++;
+            bytes += e.message.bodySize();
         }
         for (Map.Entry<ConsumerChannel, List<Delivery>> b : batches.entrySet()) {
-            ConsumerChannel channel = b.getKey();
-            List<Delivery> batch = b.getValue();
-            channel.executor().execute(() -> channel.deliver(batch));
+            b.getKey().hand(b.getValue());
         }
         batches.clear();
-        updateBacklog();
-        if (delivered == ROUND_LIMIT && readyCount() > 0 && !dispatchScheduled) {
+        if ((delivered == ROUND_LIMIT || bytes >= ROUND_BYTES) && readyCount() > 0 && !dispatchScheduled) {
             dispatchScheduled = true;
             executor.execute(this::dispatch);
         }

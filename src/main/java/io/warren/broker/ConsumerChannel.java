@@ -11,7 +11,12 @@ public interface ConsumerChannel {
     /** The connection's event loop, which owns the channel. */
     EventExecutor executor();
 
-    /** Any thread: false while the socket's outbound buffer is full or the client sent channel.flow(false). */
+    /**
+     * Any thread: false while the client cannot take more: its connection's outbound buffer, with the
+     * deliveries handed over and not written yet, is past its bound (the socket is not read fast
+     * enough), or the client sent channel.flow(false). The channel wakes its queues ({@link
+     * Queue#wakeUp}) once it can again; until then queues serve their other consumers.
+     */
     boolean canReceive();
 
     /**
@@ -23,8 +28,12 @@ public interface ConsumerChannel {
     /** Any thread: gives back one unit taken by {@link #tryTakeChannelCredit} but not used. */
     void returnChannelCredit();
 
-    /** On {@link #executor()}: writes deliveries made by one queue in one dispatch round. */
-    void deliver(List<Delivery> deliveries);
+    /**
+     * Any thread (the queue's): hands over the deliveries one queue made to this channel in one
+     * dispatch round; they are written on {@link #executor()} and count against the connection's
+     * bound until then.
+     */
+    void hand(List<Delivery> deliveries);
 
     /** On {@link #executor()}: the queue went away under this consumer (queue deleted). */
     void consumerCancelledByServer(QueueConsumer consumer);

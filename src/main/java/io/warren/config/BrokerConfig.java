@@ -35,6 +35,12 @@ public final class BrokerConfig {
     /** How long an event loop with nothing to do keeps polling its sockets before it sleeps. */
     private int ioSpinMicros = 20;
 
+    /**
+     * How long a write to a client's socket may make no progress before the connection is closed
+     * (rabbitmq.conf: tcp_listen_options.send_timeout; RabbitMQ 3.10's default is 30 s).
+     */
+    private long sendTimeoutMillis = 30_000;
+
     private long queueMemoryBytes = 32L << 20;
     private long storeFlushIntervalMillis = 200;
 
@@ -77,6 +83,8 @@ public final class BrokerConfig {
      */
     public int ioThreads() { return ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2); }
     public BrokerConfig ioThreads(int v) { ioThreads = v; return this; }
+    public long sendTimeoutMillis() { return sendTimeoutMillis; }
+    public BrokerConfig sendTimeoutMillis(long v) { sendTimeoutMillis = v; return this; }
     public int ioSpinMicros() { return ioSpinMicros; }
     public BrokerConfig ioSpinMicros(int v) { ioSpinMicros = v; return this; }
 }

@@ -46,6 +46,7 @@ final class ConfigKeys {
             case "listeners.tcp" -> throw s.problem("listeners.tcp = " + s.value()
                     + " is not supported: Warren needs a TCP listener (TLS listeners are not available yet)");
             case "data_dir" -> config.dataDir(path(s));
+            case "tcp_listen_options.send_timeout" -> config.sendTimeoutMillis(longValue(s, 1, 24L * 3600 * 1000, "milliseconds"));
             // Warren's own: how soon written messages reach disk without a confirm waiting, and how
             // many bytes of ready messages a queue keeps in memory before the rest waits on disk.
             case "store.flush_interval" -> config.storeFlushIntervalMillis(longValue(s, 1, 60_000, "milliseconds"));

@@ -26,9 +26,16 @@ import java.util.function.Supplier;
 /**
  * The TCP listener: one acceptor thread and {@code io_threads} event loops for connections (epoll on
  * Linux, NIO elsewhere), which poll briefly before they sleep ({@link SpinningSelectStrategy}). Each
- * connection's pipeline is the frame decoder, then the AMQP handler.
+ * connection's pipeline is the send timeout, the frame decoder, then the AMQP handler.
  */
 public final class AmqpServer implements AutoCloseable {
+    /**
+     * Bytes a connection's outbound buffer may hold (written, not yet taken by the kernel) before the
+     * connection stops being writable, and stops being given deliveries, until it is down to the low mark.
+     */
+    private static final int WRITE_HIGH_WATER_MARK = 1024 * 1024;
+    private static final int WRITE_LOW_WATER_MARK = 512 * 1024;
+
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Class<? extends ServerSocketChannel> channelClass;
@@ -55,7 +62,7 @@ public final class AmqpServer implements AutoCloseable {
     }
 
     /** Binds and returns the bound port; {@code handler} makes each connection's AMQP handler. */
-    public int bind(String address, int port, int initialFrameMax, Supplier<ChannelHandler> handler)
+    public int bind(String address, int port, int initialFrameMax, long sendTimeoutMillis, Supplier<ChannelHandler> handler)
             throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -65,10 +72,11 @@ public final class AmqpServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024))
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(WRITE_LOW_WATER_MARK, WRITE_HIGH_WATER_MARK))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("send-timeout", new SendTimeout(sendTimeoutMillis));
                         ch.pipeline().addLast("frames", new FrameDecoder(initialFrameMax));
                         ch.pipeline().addLast("amqp", handler.get());
                     }

@@ -51,6 +51,14 @@ class ConfigFileTest {
     }
 
     @Test
+    void sendTimeoutIsRabbitMqsListenerOptionInMilliseconds() throws ConfigException {
+        assertThat(new BrokerConfig().sendTimeoutMillis()).isEqualTo(30_000);
+        assertThat(apply("tcp_listen_options.send_timeout = 15000").sendTimeoutMillis()).isEqualTo(15_000);
+        assertThatThrownBy(() -> apply("tcp_listen_options.send_timeout = 0")).isInstanceOf(ConfigException.class);
+        assertThatThrownBy(() -> apply("tcp_listen_options.send_timeout = soon")).isInstanceOf(ConfigException.class);
+    }
+
+    @Test
     void ioThreadsSetsTheEventLoopCount() throws ConfigException {
         assertThat(new BrokerConfig().ioThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
         assertThat(apply("io_threads = 3").ioThreads()).isEqualTo(3);

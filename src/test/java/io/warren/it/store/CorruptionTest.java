@@ -13,6 +13,7 @@ import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
 import io.warren.Warren;
 import io.warren.config.BrokerConfig;
+import io.warren.it.BrokerProcess;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;

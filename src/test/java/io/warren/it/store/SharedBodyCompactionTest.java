@@ -7,6 +7,8 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.MessageProperties;
+import io.warren.it.BrokerProcess;
+import io.warren.it.ConfirmWindow;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

@@ -9,6 +9,8 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.MessageProperties;
+import io.warren.it.BrokerProcess;
+import io.warren.it.ConfirmWindow;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -65,8 +65,13 @@ public final class Report {
     return values;
   }
 
+  /** The median over the rounds; for a counted metric, the total. */
   private double median(String scenario, String broker, Metric m) {
-    return Stats.median(values(scenario, broker, m));
+    List<Double> values = values(scenario, broker, m);
+    if (m.counted()) {
+      return values.isEmpty() ? Double.NaN : values.stream().mapToDouble(Double::doubleValue).sum();
+    }
+    return Stats.median(values);
   }
 
   private boolean comparing() {
@@ -81,7 +86,7 @@ public final class Report {
       for (Metric m : metrics(scenario)) {
         List<String> row = new ArrayList<>();
         row.add(first ? scenario : "");
-        row.add(m.name());
+        row.add(m.counted() ? m.name() + " (total)" : m.name());
         row.add(m.higherIsBetter() ? "higher" : "lower");
         for (String b : brokers) {
           row.add(format(median(scenario, b, m)));

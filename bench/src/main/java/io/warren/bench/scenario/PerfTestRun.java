@@ -110,17 +110,15 @@ final class PerfTestRun {
     }
   }
 
-  /**
-   * Whether the run collapsed to a trickle: three or more steady seconds in which consumers got
-   * less than a twentieth of the run's best second. Seen with RabbitMQ and Warren alike in
-   * saturated runs: received a steady ~1,840-2,300 msg/s (16 B) in steps of 1/5 s, consumer latency
-   * growing by a second each second. Cause (bench/README.md): the client's 128 KiB receive buffer
-   * drops a 64 KiB loopback segment, and only the 200 ms retransmission timeout recovers it.
-   */
+  /** Whether the run collapsed to a trickle ({@link Collapse#collapsed}). */
   boolean collapsed() {
-    double best = all.stream().mapToDouble(Second::received).filter(v -> !Double.isNaN(v)).max().orElse(0);
-    long low = steady.stream().filter(s -> s.received() < best / 20).count();
-    return best > 0 && low >= 3;
+    return Collapse.collapsed(all.stream().map(Second::received).toList(),
+        steady.stream().map(Second::received).toList());
+  }
+
+  /** Steady seconds whose consumer-latency p99 was 200 ms or more. */
+  int slowSeconds() {
+    return (int) steady.stream().filter(s -> s.p99Us() >= Collapse.SLOW_P99_US).count();
   }
 
   /** Mean per-second rate over the steady part, e.g. received msg/s. */

@@ -58,21 +58,15 @@ final class PerfTestScenario implements Scenario {
   }
 
   /**
-   * A saturated run that collapsed (see {@link PerfTestRun#collapsed()}) is run once more, under
-   * new names, and the second run counts: the collapse comes from the load generator's side and
-   * hits either broker, so it would otherwise decide a median by chance.
+   * One PerfTest run. A saturated run that collapsed (see {@link Collapse}) is a result: it is
+   * counted, its figures stand, and it is not run again.
    */
   @Override
   public Map<Metric, Double> run(RunContext ctx) throws Exception {
     PerfTestRun run = runOnce(ctx);
     if (measure != Measure.LATENCY && run.collapsed()) {
-      RunContext again = ctx.again();
-      System.out.printf("[bench] %s collapsed to a trickle (see %s); running it again as %s%n",
-          ctx.runId(), ctx.logDir().resolve(ctx.runId() + ".perftest.csv"), again.runId());
-      run = runOnce(again);
-      if (run.collapsed()) {
-        System.out.printf("[bench] %s collapsed again; its figures stand%n", again.runId());
-      }
+      System.out.printf("[bench] %s collapsed to a trickle (see %s); counted, not run again%n",
+          ctx.runId(), ctx.logDir().resolve(ctx.runId() + ".perftest.csv"));
     }
     return figures(run);
   }
@@ -118,6 +112,10 @@ final class PerfTestScenario implements Scenario {
       }
     }
     figures.put(CPU_PERCENT, run.brokerCpuPercent());
+    if (measure != Measure.LATENCY) {
+      figures.put(Collapse.COLLAPSED_RUNS, run.collapsed() ? 1.0 : 0.0);
+    }
+    figures.put(Collapse.SLOW_SECONDS, (double) run.slowSeconds());
     return figures;
   }
 }

@@ -37,12 +37,6 @@ public record RunContext(
     return "bench." + runId + "." + suffix;
   }
 
-  /** The same run once more, under names (queues, exchange, log files) of its own. */
-  public RunContext again() {
-    return new RunContext(broker, runId + "-again", durationSeconds, warmupSeconds, backlogMessages,
-        idleConnections, logDir, subprocesses);
-  }
-
   public ConnectionFactory factory() {
     return AmqpProbe.factory(broker.port());
   }

@@ -139,11 +139,27 @@ final class TopicRouting implements Scenario {
       }, "topic-publisher");
       publisher.start();
 
-      Thread.sleep(ctx.warmupSeconds() * 1000L);
+      // Deliveries per second, to tell a run that collapsed to a trickle (Collapse).
+      List<Double> all = new ArrayList<>();
+      long last = 0;
+      for (int s = 0; s < ctx.warmupSeconds(); s++) {
+        Thread.sleep(1000);
+        long now = delivered.sum();
+        all.add((double) (now - last));
+        last = now;
+      }
       long t0 = System.nanoTime();
       long d0 = delivered.sum();
       long p0 = published.get();
-      Thread.sleep((ctx.durationSeconds() - ctx.warmupSeconds()) * 1000L);
+      List<Double> steady = new ArrayList<>();
+      last = d0;
+      for (int s = ctx.warmupSeconds(); s < ctx.durationSeconds(); s++) {
+        Thread.sleep(1000);
+        long now = delivered.sum();
+        steady.add((double) (now - last));
+        last = now;
+      }
+      all.addAll(steady);
       double seconds = (System.nanoTime() - t0) / 1e9;
       long d1 = delivered.sum();
       long p1 = published.get();
@@ -154,6 +170,12 @@ final class TopicRouting implements Scenario {
       Map<Metric, Double> figures = new LinkedHashMap<>();
       figures.put(DELIVERIES_S, (d1 - d0) / seconds);
       figures.put(PUBLISHED_S, (p1 - p0) / seconds);
+      boolean collapsed = Collapse.collapsed(all, steady);
+      if (collapsed) {
+        System.out.printf("[bench] %s collapsed to a trickle (deliveries per second: %s); counted, not run again%n",
+            ctx.runId(), steady);
+      }
+      figures.put(Collapse.COLLAPSED_RUNS, collapsed ? 1.0 : 0.0);
       return figures;
     } finally {
       for (Connection c : connections) {

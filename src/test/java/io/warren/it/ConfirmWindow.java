@@ -1,4 +1,4 @@
-package io.warren.it.store;
+package io.warren.it;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * blocks while the window is full. Counts acks and nacks. One thread publishes; the client's
  * connection thread runs the confirm listener.
  */
-final class ConfirmWindow {
+public final class ConfirmWindow {
     private final Channel channel;
     private final int size;
     private final Semaphore window;
@@ -22,7 +22,7 @@ final class ConfirmWindow {
     private final AtomicLong acked = new AtomicLong();
     private final AtomicLong nacked = new AtomicLong();
 
-    ConfirmWindow(Channel channel, int size) throws IOException {
+    public ConfirmWindow(Channel channel, int size) throws IOException {
         this.channel = channel;
         this.size = size;
         this.window = new Semaphore(size);
@@ -57,7 +57,7 @@ final class ConfirmWindow {
     }
 
     /** Publishes once the window has room; false if none came within 30 s (or the channel closed). */
-    boolean publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body)
+    public boolean publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body)
             throws IOException, InterruptedException {
         while (!window.tryAcquire(100, TimeUnit.MILLISECONDS)) {
             if (!channel.isOpen()) {
@@ -70,7 +70,7 @@ final class ConfirmWindow {
     }
 
     /** Waits until every published message is confirmed (or nacked). */
-    void drain(long timeoutMillis) throws InterruptedException {
+    public void drain(long timeoutMillis) throws InterruptedException {
         // The whole window is free exactly when nothing is outstanding.
         if (!window.tryAcquire(size, timeoutMillis, TimeUnit.MILLISECONDS)) {
             throw new IllegalStateException(outstanding.size() + " messages still unconfirmed after " + timeoutMillis + " ms");
@@ -78,11 +78,11 @@ final class ConfirmWindow {
         window.release(size);
     }
 
-    long acked() {
+    public long acked() {
         return acked.get();
     }
 
-    long nacked() {
+    public long nacked() {
         return nacked.get();
     }
 }

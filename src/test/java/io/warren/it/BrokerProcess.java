@@ -1,4 +1,4 @@
-package io.warren.it.store;
+package io.warren.it;
 
 import static org.awaitility.Awaitility.await;
 
@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  *
  * <p>Not thread-safe: one test thread drives it.
  */
-final class BrokerProcess implements AutoCloseable {
+public final class BrokerProcess implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path home;
@@ -30,11 +30,14 @@ final class BrokerProcess implements AutoCloseable {
     private final Path logFile;
     private final int port;
     private final List<String> jvmOptions;
+    /** A config file (rabbitmq.conf syntax) the broker starts with, or null. */
+    private final Path config;
     private Process process;
     private final Thread reaper = new Thread(this::destroyQuietly, "broker-process-reaper");
 
-    private BrokerProcess(List<String> jvmOptions) throws IOException {
+    private BrokerProcess(List<String> jvmOptions, String config) throws IOException {
         this.home = Files.createTempDirectory("warren-process");
+        this.config = config == null ? null : Files.writeString(home.resolve("warren.conf"), config);
         this.dataDir = home.resolve("data");
         this.logFile = home.resolve("broker.log");
         this.port = freePort();
@@ -44,25 +47,35 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** Starts a broker on a fresh data directory and a free port; returns once it accepts AMQP connections. */
-    static BrokerProcess start(String... jvmOptions) throws IOException {
-        BrokerProcess broker = new BrokerProcess(List.of(jvmOptions));
+    public static BrokerProcess start(String... jvmOptions) throws IOException {
+        return startWithConfig(null, jvmOptions);
+    }
+
+    /** Starts a broker as {@link #start} does, reading {@code config} (rabbitmq.conf syntax) as its config file. */
+    public static BrokerProcess startWithConfig(String config, String... jvmOptions) throws IOException {
+        BrokerProcess broker = new BrokerProcess(List.of(jvmOptions), config);
         broker.launch();
         return broker;
     }
 
-    int port() {
+    /** The broker's process id (for reading its RSS from /proc). */
+    public long pid() {
+        return process.pid();
+    }
+
+    public int port() {
         return port;
     }
 
-    Path dataDir() {
+    public Path dataDir() {
         return dataDir;
     }
 
-    Path logFile() {
+    public Path logFile() {
         return logFile;
     }
 
-    ConnectionFactory factory() {
+    public ConnectionFactory factory() {
         ConnectionFactory f = new ConnectionFactory();
         f.setHost("127.0.0.1");
         f.setPort(port);
@@ -71,7 +84,7 @@ final class BrokerProcess implements AutoCloseable {
         return f;
     }
 
-    Connection connect() throws Exception {
+    public Connection connect() throws Exception {
         return factory().newConnection();
     }
 
@@ -79,7 +92,7 @@ final class BrokerProcess implements AutoCloseable {
      * kill -9. On Linux {@link Process#destroyForcibly()} is {@code kill(pid, SIGKILL)}; the exit status
      * 137 (128 + 9) proves that the process died of SIGKILL and not of a SIGTERM it could handle.
      */
-    void kill9() throws InterruptedException {
+    public void kill9() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("broker did not die within 30 s of SIGKILL");
@@ -92,7 +105,7 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** Starts the broker again on the same data directory and port (after {@link #kill9} or {@link #stop}). */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         if (process != null) {
             throw new IllegalStateException("still running");
         }
@@ -100,7 +113,7 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** A clean stop (SIGTERM: the broker closes connections and its files, and exits 0). */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
@@ -109,7 +122,7 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** The broker's log so far (for failure messages and the recovery line). */
-    String log() {
+    public String log() {
         try {
             return Files.readString(logFile, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -118,7 +131,7 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** Total size in bytes of the files under the data directory's {@code queues} folder. */
-    long queuesSize() throws IOException {
+    public long queuesSize() throws IOException {
         try (Stream<Path> files = Files.walk(dataDir.resolve("queues"))) {
             return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
@@ -135,6 +148,9 @@ final class BrokerProcess implements AutoCloseable {
         command.add("io.warren.cli.WarrenCommand");
         command.addAll(List.of("server", "--amqp-port", String.valueOf(port), "--bind", "127.0.0.1",
                 "--data-dir", dataDir.toString()));
+        if (config != null) {
+            command.add("--config=" + config);
+        }
         process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
@@ -175,7 +191,7 @@ final class BrokerProcess implements AutoCloseable {
         deleteRecursively(home);
     }
 
-    static void deleteRecursively(Path dir) throws IOException {
+    public static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }
