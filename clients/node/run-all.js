@@ -6,6 +6,7 @@
 //   AMQP_URL=amqp://guest:guest@127.0.0.1:5672 node run-all.js [step ...]
 
 const amqp = require('amqplib');
+const callbackApi = require('amqplib/callback_api');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 
@@ -42,6 +43,29 @@ async function withConnection(fn) {
   } finally {
     await conn.close().catch(() => {});
   }
+}
+
+/** Publishes until the channel's buffer is full, then closes the connection: the close must complete. */
+async function burst(openChannel) {
+  const q = name('burst');
+  const conn = await amqp.connect(URL);
+  const errors = [];
+  conn.on('error', (err) => errors.push(err.message));
+  const ch = await openChannel(conn);
+  await ch.assertQueue(q, { autoDelete: false });
+  let n = 0;
+  while (ch.sendToQueue(q, Buffer.from(`m${n}`))) n++;
+  assert.ok(n > 100, `only ${n} publishes fit the client's buffer`);
+  await conn.close();
+  assert.deepEqual(errors, []);
+  await deleteQueue(q);
+}
+
+async function deleteQueue(q) {
+  await withConnection(async (conn) => {
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(q);
+  });
 }
 
 const steps = {
@@ -288,6 +312,38 @@ const steps = {
   },
 
   // Errors come back as channel closes with RabbitMQ's codes, and the connection survives.
+  // "Send a batch and exit": publish until the client's buffer is full, then close at once.
+  // amqplib writes connection.close ahead of the publishes still in its buffer; the close must
+  // complete (close-ok arrives, no ECONNRESET/EPIPE) with the promise API, on a confirm channel,
+  // and with the callback API.
+  async burstThenClose() {
+    await burst((conn) => conn.createChannel());
+  },
+
+  async burstThenCloseOnAConfirmChannel() {
+    await burst((conn) => conn.createConfirmChannel());
+  },
+
+  async burstThenCloseWithCallbacks() {
+    const q = name('burst-cb');
+    await new Promise((resolve, reject) => {
+      callbackApi.connect(URL, (err, conn) => {
+        if (err) return reject(err);
+        conn.on('error', reject);
+        conn.createChannel((err2, ch) => {
+          if (err2) return reject(err2);
+          ch.assertQueue(q, { autoDelete: false }, (err3) => {
+            if (err3) return reject(err3);
+            let n = 0;
+            while (ch.sendToQueue(q, Buffer.from(`m${n}`))) n++;
+            conn.close((err4) => (err4 ? reject(err4) : resolve()));
+          });
+        });
+      });
+    });
+    await deleteQueue(q);
+  },
+
   async errors() {
     await withConnection(async (conn) => {
       const ch = await conn.createChannel();

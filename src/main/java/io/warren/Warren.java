@@ -7,12 +7,17 @@ import io.warren.broker.Broker;
 import io.warren.config.BrokerConfig;
 import io.warren.net.AmqpServer;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running broker: the AMQP listener and the virtual hosts behind it. Tests start one on a free
  * port (amqpPort 0) and the CLI's {@code server} command starts one from the config.
  */
 public final class Warren implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Warren.class);
+    /** How long a shutdown waits for clients to answer connection.close (320) before it closes their sockets. */
+    private static final long SHUTDOWN_CLOSE_WAIT_MS = 5_000;
     private final BrokerConfig config;
     private final ConnectionRegistry connections = new ConnectionRegistry();
     private Broker broker;
@@ -46,14 +51,19 @@ public final class Warren implements AutoCloseable {
         return connections;
     }
 
-    /** Closes every client connection with 320 CONNECTION_FORCED, then stops the listener and threads. */
+    /**
+     * Closes every client connection with 320 CONNECTION_FORCED and waits for their close-ok (or
+     * their socket's end) up to {@link #SHUTDOWN_CLOSE_WAIT_MS}; connections still open then are
+     * closed with the rest. Then stops the listener and the threads.
+     */
     @Override
     public void close() {
         if (server == null) {
             return;
         }
+        int open = connections.size();
         connections.closeAll("broker forced connection closure with reason 'shutdown'");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_CLOSE_WAIT_MS);
         while (connections.size() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
@@ -61,6 +71,13 @@ public final class Warren implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        int left = connections.size();
+        if (left > 0) {
+            log.warn("{} of {} client connections did not answer connection.close within {} ms; closing their sockets",
+                    left, open, SHUTDOWN_CLOSE_WAIT_MS);
+        } else if (open > 0) {
+            log.info("Closed {} client connections", open);
         }
         // Queues first (their logs are closed cleanly), then the connection threads they post to.
         broker.close();

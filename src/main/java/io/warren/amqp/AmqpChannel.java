@@ -112,6 +112,8 @@ final class AmqpChannel implements ConsumerChannel {
     private boolean suspended;
     /** Frames that arrived while suspended; rarely more than a few, so it starts with one slot. */
     private final ArrayDeque<Frame> held = new ArrayDeque<>(1);
+    /** Consumers the server cancelled while a reply was pending; told right after it. */
+    private final List<QueueConsumer> cancelledWhileSuspended = new ArrayList<>(0);
     /** Set once channel.close was sent or received: only close/close-ok matter from then on. */
     private boolean closing;
     private boolean closed;
@@ -157,8 +159,9 @@ final class AmqpChannel implements ConsumerChannel {
         if (classId == Method.CHANNEL_CLOSE_OK.classId() && methodId == Method.CHANNEL_CLOSE_OK.methodId()) {
             connection.removeChannel(this);
         } else if (classId == Method.CHANNEL_CLOSE.classId() && methodId == Method.CHANNEL_CLOSE.methodId()) {
+            // Both sides closed the channel at once: answer the client's close; the channel ends
+            // with the client's close-ok for ours, as in RabbitMQ (until then it drops the rest).
             send(Method.CHANNEL_CLOSE_OK);
-            connection.removeChannel(this);
         }
     }
 
@@ -167,9 +170,7 @@ final class AmqpChannel implements ConsumerChannel {
             switch (frame.type()) {
                 case Frame.METHOD -> {
                     if (publishing) {
-                        throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected content "
-                                + (contentHeader == null ? "header" : "body") + " for class 60, got a method frame instead",
-                                Method.BASIC_PUBLISH);
+                        throw contentExpected();
                     }
                     if (isPublish(frame.payload())) {
                         publish(frame.payload());
@@ -191,10 +192,19 @@ final class AmqpChannel implements ConsumerChannel {
         }
     }
 
+    /** RabbitMQ's words for a frame of the wrong kind in the middle of a publish. */
+    private AmqpException contentExpected() {
+        return new AmqpException(ReplyCode.UNEXPECTED_FRAME, contentHeader == null
+                ? "expected content header for class 60, got non content header frame instead"
+                : "expected content body, got non content body frame instead", Method.BASIC_PUBLISH);
+    }
+
     private void header(ByteBuf payload) {
-        if (!publishing || contentHeader != null) {
-            throw new AmqpException(ReplyCode.UNEXPECTED_FRAME,
-                    "expected method frame, got non method frame instead");
+        if (!publishing) {
+            throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
+        }
+        if (contentHeader != null) {
+            throw contentExpected();
         }
         ContentHeader header = ContentHeader.decode(payload);
         long max = connection.broker().config().maxMessageSize();
@@ -213,8 +223,8 @@ final class AmqpChannel implements ConsumerChannel {
     private void body(ByteBuf payload) {
         if (contentHeader == null) {
             payload.release();
-            throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected "
-                    + (!publishing ? "method frame" : "content header") + ", got a body frame instead");
+            throw publishing ? contentExpected()
+                    : new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
         }
         int size = payload.readableBytes();
         if (size > bodyRemaining) {
@@ -248,7 +258,7 @@ final class AmqpChannel implements ConsumerChannel {
             switch (m.method()) {
                 case CHANNEL_OPEN -> throw new AmqpException(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
                 case CHANNEL_CLOSE -> clientClose();
-                case CHANNEL_CLOSE_OK -> { }
+                case CHANNEL_CLOSE_OK -> throw new AmqpException(ReplyCode.COMMAND_INVALID, "unimplemented method");
                 case CHANNEL_FLOW -> flow(m.bool("active"));
                 case CHANNEL_FLOW_OK -> { }
                 case ACCESS_REQUEST -> send(Method.ACCESS_REQUEST_OK, 1);
@@ -368,7 +378,9 @@ final class AmqpChannel implements ConsumerChannel {
         }
         Queue q;
         if (m.bool("passive")) {
-            q = accessibleQueue(name);
+            // As RabbitMQ: "" is not the last queue declared here, but a queue of that name (none).
+            q = vhost.existingQueue(name);
+            vhost.checkExclusiveAccess(q, connection);
         } else {
             q = vhost.declareQueue(name, m.bool("durable"), m.bool("exclusive"), m.bool("auto-delete"),
                     m.table("arguments"), connection, executor());
@@ -535,6 +547,11 @@ final class AmqpChannel implements ConsumerChannel {
 
     @Override
     public void consumerCancelledByServer(QueueConsumer consumer) {
+        if (suspended) {
+            // A reply is pending (e.g. this channel's own queue.delete-ok): the notice goes after it.
+            cancelledWhileSuspended.add(consumer);
+            return;
+        }
         if (closing || consumers.get(consumer.tag()) != consumer) {
             return;
         }
@@ -606,16 +623,24 @@ final class AmqpChannel implements ConsumerChannel {
         if (confirmMode) {
             publishSeq++;
         }
+        boolean routed;
         try {
-            route(exchange, message, mandatory);
+            routed = route(exchange, message, mandatory);
         } finally {
             message.release();
         }
         markDirty();
+        if (confirmMode && !routed) {
+            // As RabbitMQ: a message no queue takes is confirmed at once, right after its basic.return.
+            flushPublishes();
+        }
     }
 
-    /** Routes one message: to queues (batched until the end of the read), a direct reply, or back. */
-    private void route(Exchange exchange, Message message, boolean mandatory) {
+    /**
+     * Routes one message: to queues (batched until the end of the read), a direct reply, or back.
+     * False when nothing took it (returned if mandatory, else dropped).
+     */
+    private boolean route(Exchange exchange, Message message, boolean mandatory) {
         ContentHeader header = message.header();
         if (header.hasReplyTo() && DIRECT_REPLY_TO.equals(header.properties().replyTo)) {
             message = withReplyToken(message);
@@ -628,13 +653,13 @@ final class AmqpChannel implements ConsumerChannel {
                     if (target != null) {
                         Message reply = message.retain();
                         target.executor().execute(() -> target.directReply(reply));
-                        return;
+                        return true;
                     }
                 } else {
                     Queue q = vhost.queue(key);
                     if (q != null) {
                         pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
-                        return;
+                        return true;
                     }
                 }
             } else {
@@ -649,7 +674,7 @@ final class AmqpChannel implements ConsumerChannel {
                     for (Queue q : queues) {
                         pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
                     }
-                    return;
+                    return true;
                 }
             }
             if (mandatory) {
@@ -659,6 +684,7 @@ final class AmqpChannel implements ConsumerChannel {
                 FrameWriter.writeContent(connection.channel(), out, id, message.header(), message.body(),
                         connection.frameMax());
             }
+            return false;
         } finally {
             if (message.header() != header) {
                 message.release();
@@ -1127,6 +1153,9 @@ final class AmqpChannel implements ConsumerChannel {
             }
             answer.run();
         });
+        while (!suspended && !cancelledWhileSuspended.isEmpty()) {
+            consumerCancelledByServer(cancelledWhileSuspended.remove(0));
+        }
         while (!suspended && !closing && !held.isEmpty()) {
             Frame next = held.poll();
             connection.runForChannel(this, () -> process(next));

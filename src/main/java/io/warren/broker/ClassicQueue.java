@@ -453,7 +453,7 @@ public final class ClassicQueue implements Queue {
 
     private void deleteIfUnused() {
         if (autoDelete && hadConsumer && consumers.isEmpty() && !deleted) {
-            deleteNow();
+            notifyCancelled(deleteNow());
         }
     }
 
@@ -534,15 +534,22 @@ public final class ClassicQueue implements Queue {
             } else if (ifEmpty && readyCount() > 0) {
                 result = new AmqpException(ReplyCode.PRECONDITION_FAILED,
                         "queue '" + name + "' in vhost '" + vhost + "' not empty");
+            } else if (deleted) {
+                result = 0L;
             } else {
-                result = deleted ? 0L : deleteNow();
+                // As RabbitMQ: delete-ok first, then the consumers' basic.cancel.
+                long count = readyCount();
+                List<QueueConsumer> cancelled = deleteNow();
+                replyTo.execute(() -> reply.accept(count));
+                notifyCancelled(cancelled);
+                return;
             }
             replyTo.execute(() -> reply.accept(result));
         });
     }
 
-    private long deleteNow() {
-        long count = readyCount();
+    /** Deletes the queue and its messages; returns the consumers it had, to be told (after any reply). */
+    private List<QueueConsumer> deleteNow() {
         deleted = true;
         resumePublishers();
         dropReady();
@@ -553,13 +560,19 @@ public final class ClassicQueue implements Queue {
             spill.delete();
             spill = null;
         }
-        for (QueueConsumer c : consumers) {
+        List<QueueConsumer> cancelled = new ArrayList<>(consumers);
+        for (QueueConsumer c : cancelled) {
             c.cancelled = true;
-            c.channel().executor().execute(() -> c.channel().consumerCancelledByServer(c));
         }
         consumers.clear();
         onDeleted.accept(this);
-        return count;
+        return cancelled;
+    }
+
+    private static void notifyCancelled(List<QueueConsumer> cancelled) {
+        for (QueueConsumer c : cancelled) {
+            c.channel().executor().execute(() -> c.channel().consumerCancelledByServer(c));
+        }
     }
 
     private long dropReady() {

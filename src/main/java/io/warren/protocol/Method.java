@@ -1,6 +1,7 @@
 package io.warren.protocol;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -131,6 +132,8 @@ public enum Method {
     /** True when a content header and body frames follow this method. */
     public boolean hasContent() { return hasContent; }
     Field[] fields() { return fields; }
+    /** The arguments in wire order (for tools that show or build any method, e.g. the frame-trace tests). */
+    public List<Field> arguments() { return List.of(fields); }
 
     /** Position of the named argument; a typo is a programming error, so it throws. */
     int indexOf(String field) {

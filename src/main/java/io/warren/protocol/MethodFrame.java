@@ -71,6 +71,15 @@ public final class MethodFrame {
         return ((EncodedTable) arg(name)).find(tableKey, key);
     }
 
+    /**
+     * An argument by its position in {@link Method#arguments()}: a String, Boolean, Number, byte[]
+     * (longstr) or, for a table, its decoded map.
+     */
+    public Object argument(int index) {
+        Object v = args[index];
+        return v instanceof EncodedTable t ? t.decode() : v;
+    }
+
     @Override
     public String toString() {
         return method.amqpName() + "@" + channel;

@@ -7,6 +7,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.warren.it.RawAmqpClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -73,6 +74,44 @@ class ServerCommandTest {
         assertThat(close.getReplyCode()).isEqualTo(AMQP.CONNECTION_FORCED);
         assertThat(close.getReplyText()).isEqualTo("CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
         assertThat(server.output()).contains("Stopped");
+    }
+
+    /**
+     * SIGTERM with 100 clients: each gets 320 and the broker waits for their close-ok; one raw client
+     * that never answers holds the stop up only for the bound (5 s), and the log says so.
+     */
+    @Test
+    void sigtermWithManyClientsClosesEachWith320AndWaitsForCloseOkWithinABound() throws Exception {
+        Server server = start("--data-dir", home.resolve("data").toString());
+        int port = Integer.parseInt(server.awaitLine(ACCEPTING).group(1));
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        factory.setPort(port);
+        factory.setAutomaticRecoveryEnabled(false);
+        List<CompletableFuture<ShutdownSignalException>> signals = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Connection c = factory.newConnection();
+            CompletableFuture<ShutdownSignalException> closed = new CompletableFuture<>();
+            c.addShutdownListener(closed::complete);
+            c.createChannel();
+            signals.add(closed);
+        }
+        try (RawAmqpClient silent = RawAmqpClient.connect("127.0.0.1", port)) {
+            silent.handshake(0);
+            long stopping = System.nanoTime();
+            server.process.destroy();
+            assertThat(server.process.waitFor(20, TimeUnit.SECONDS)).as("stopped within 20 s").isTrue();
+            long stopMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping);
+            assertThat(server.process.exitValue()).as("exit status; output:%n%s", server.output()).isZero();
+            assertThat(stopMillis).as("stop took (ms); output:%n%s", server.output()).isBetween(4_000L, 15_000L);
+            for (CompletableFuture<ShutdownSignalException> closed : signals) {
+                ShutdownSignalException signal = closed.get(5, TimeUnit.SECONDS);
+                assertThat(signal.getReason()).as("closed by connection.close, not by a socket error: %s", signal)
+                        .isInstanceOf(AMQP.Connection.Close.class);
+                assertThat(((AMQP.Connection.Close) signal.getReason()).getReplyCode()).isEqualTo(AMQP.CONNECTION_FORCED);
+            }
+            assertThat(server.output()).contains("1 of 101 client connections did not answer connection.close within 5000 ms");
+        }
     }
 
     @Test
