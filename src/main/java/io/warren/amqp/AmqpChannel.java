@@ -1,7 +1,7 @@
 package io.warren.amqp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.warren.broker.ConsumerChannel;
 import io.warren.broker.Delivery;
@@ -18,13 +18,9 @@ import io.warren.protocol.Frame;
 import io.warren.protocol.Method;
 import io.warren.protocol.MethodCodec;
 import io.warren.protocol.MethodFrame;
-import io.warren.protocol.Properties;
 import io.warren.protocol.ReplyCode;
-import io.warren.store.BodyStore;
-import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,32 +28,25 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One AMQP channel: the channel-level methods, content assembly, publishing, consumers, acks,
- * confirms and transactions. Runs on its connection's event loop. Methods that need a queue's
- * answer (declare-ok counts, consume, get, purge, delete) suspend the channel: later frames for it
- * wait, in order, until the answer comes back, so replies keep the order of requests.
+ * One AMQP channel: its frames and method dispatch, publishing (routed by the virtual host, handed
+ * to queues once per read), consumers and deliveries, and its ending. The parts with state of their
+ * own live beside it: {@link ContentAssembly} (frames into a message), {@link DefinitionMethods}
+ * (the exchange and queue classes), {@link Settlement} (unacked deliveries, ack/reject/nack),
+ * {@link PublisherConfirms}, {@link ChannelTransaction} and {@link DirectReplyConsumer}. Runs on its
+ * connection's event loop. Methods that need a queue's answer (declare-ok counts, consume, get,
+ * purge, delete) suspend the channel: later frames for it wait, in order, until the answer comes
+ * back, so replies keep the order of requests; a server-sent basic.cancel waits behind the reply
+ * pending then. A channel the broker closed drops every frame but close and close-ok until close-ok.
  */
 final class AmqpChannel implements ConsumerChannel {
-    static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
-    private static final String DIRECT_REPLY_PREFIX = DIRECT_REPLY_TO + ".";
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final AmqpConnection connection;
     private final int id;
     private final VirtualHost vhost;
     private final RouteResult routeResult = new RouteResult();
 
-    // Content being assembled: a basic.publish, then its header, then body frames.
-    private boolean publishing;
-    private String publishRoutingKey;
-    private boolean publishMandatory;
-    /** The last exchange and routing key names published to, reused while the bytes repeat. */
-    private final ShortStringCache exchangeNames = new ShortStringCache();
-    private final ShortStringCache routingKeys = new ShortStringCache();
-    private Exchange publishExchange;
-    private ContentHeader contentHeader;
-    private ByteBuf body;
-    private long bodyRemaining;
+    /** The message being assembled from its frames; made by the first publish (most channels never publish). */
+    private ContentAssembly content;
 
     /**
      * Routed messages per queue, handed to the queues once per read batch. Sized for the usual one
@@ -67,47 +56,23 @@ final class AmqpChannel implements ConsumerChannel {
     private boolean dirty;
 
     private final Map<String, QueueConsumer> consumers = new LinkedHashMap<>();
-    private final UnackedDeliveries unacked = new UnackedDeliveries();
-    private final AckGroups ackGroups = new AckGroups();
-    /** Acks received in this read, not yet handed to their queues. */
-    private final AckGroups pendingAcks = new AckGroups();
+    private final Settlement settlement = new Settlement(this);
     private long deliveryTag;
     private int consumerPrefetch;
     private volatile int channelPrefetch;
     private final AtomicInteger channelUnacked = new AtomicInteger();
     private volatile boolean flowActive = true;
 
-    private boolean confirmMode;
-    private long publishSeq;
-    private long confirmedUpTo;
-    private long batchedUpTo;
-    /**
-     * Publishes handed to queues and not yet confirmed, oldest first, one entry per read batch.
-     * Starts with one slot (and grows): most channels never select confirms.
-     */
-    private final ArrayDeque<ConfirmBatch> confirmBatches = new ArrayDeque<>(1);
-
-    /** The publishes of one read batch: confirmed once every durable queue they went to has synced. */
-    private static final class ConfirmBatch {
-        final long lastSeq;
-        int waiting;
-        boolean failed;
-
-        ConfirmBatch(long lastSeq) {
-            this.lastSeq = lastSeq;
-        }
-    }
-    private boolean txMode;
-    /** Publishes of the open transaction, routed at commit. */
-    private final List<TxPublish> txPublishes = new ArrayList<>();
-
-    private record TxPublish(Exchange exchange, Message message, boolean mandatory) {
-    }
-    private final List<long[]> txSettlements = new ArrayList<>();
+    /** Set by confirm.select (null: no confirms). */
+    private PublisherConfirms confirms;
+    /** Set by tx.select (null: not transactional). */
+    private ChannelTransaction tx;
 
     private String lastQueue;
-    private String replyToken;
-    private String replyConsumerTag;
+    /** The exchange and queue methods; made by the first of them (many channels only publish or consume). */
+    private DefinitionMethods definitions;
+    /** Direct reply-to; made by the first request or reply consumer that uses it. */
+    private DirectReplyConsumer directReplies;
 
     private boolean suspended;
     /** Frames that arrived while suspended; rarely more than a few, so it starts with one slot. */
@@ -126,6 +91,10 @@ final class AmqpChannel implements ConsumerChannel {
 
     int id() {
         return id;
+    }
+
+    ByteBufAllocator alloc() {
+        return connection.alloc();
     }
 
     boolean closing() {
@@ -169,18 +138,30 @@ final class AmqpChannel implements ConsumerChannel {
         try {
             switch (frame.type()) {
                 case Frame.METHOD -> {
-                    if (publishing) {
-                        throw contentExpected();
+                    if (content != null && content.inProgress()) {
+                        throw content.contentExpected();
                     }
-                    if (isPublish(frame.payload())) {
-                        publish(frame.payload());
+                    if (ContentAssembly.isPublish(frame.payload())) {
+                        if (content == null) {
+                            content = new ContentAssembly(this);
+                        }
+                        content.start(frame.payload(), vhost);
                     } else {
                         method(MethodCodec.decode(id, frame.payload()));
                     }
                 }
-                case Frame.HEADER -> header(frame.payload());
+                case Frame.HEADER -> {
+                    if (content == null) {
+                        throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
+                    }
+                    content.header(frame.payload(), connection.broker().config().maxMessageSize());
+                }
                 case Frame.BODY -> {
-                    body(frame.payload());
+                    if (content == null) {
+                        frame.payload().release();
+                        throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
+                    }
+                    content.body(frame.payload());
                     return; // the payload was taken over
                 }
                 default -> throw new AmqpException(ReplyCode.FRAME_ERROR, "heartbeat frame on channel " + id);
@@ -192,67 +173,14 @@ final class AmqpChannel implements ConsumerChannel {
         }
     }
 
-    /** RabbitMQ's words for a frame of the wrong kind in the middle of a publish. */
-    private AmqpException contentExpected() {
-        return new AmqpException(ReplyCode.UNEXPECTED_FRAME, contentHeader == null
-                ? "expected content header for class 60, got non content header frame instead"
-                : "expected content body, got non content body frame instead", Method.BASIC_PUBLISH);
-    }
-
-    private void header(ByteBuf payload) {
-        if (!publishing) {
-            throw new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
-        }
-        if (contentHeader != null) {
-            throw contentExpected();
-        }
-        ContentHeader header = ContentHeader.decode(payload);
-        long max = connection.broker().config().maxMessageSize();
-        if (header.bodySize() > max) {
-            header.release();
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "message size " + header.bodySize()
-                    + " is larger than configured max size " + max, Method.BASIC_PUBLISH);
-        }
-        contentHeader = header;
-        bodyRemaining = header.bodySize();
-        if (bodyRemaining == 0) {
-            completePublish(connection.alloc().buffer(0, 0));
-        }
-    }
-
-    private void body(ByteBuf payload) {
-        if (contentHeader == null) {
-            payload.release();
-            throw publishing ? contentExpected()
-                    : new AmqpException(ReplyCode.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
-        }
-        int size = payload.readableBytes();
-        if (size > bodyRemaining) {
-            payload.release();
-            throw new AmqpException(ReplyCode.FRAME_ERROR, "body frames carry more than the "
-                    + contentHeader.bodySize() + " bytes declared in the content header", Method.BASIC_PUBLISH);
-        }
-        bodyRemaining -= size;
-        if (body == null && bodyRemaining == 0) {
-            completePublish(payload);
-            return;
-        }
-        if (body == null) {
-            body = connection.alloc().compositeBuffer(Integer.MAX_VALUE);
-        }
-        ((CompositeByteBuf) body).addComponent(true, payload);
-        if (bodyRemaining == 0) {
-            ByteBuf whole = body;
-            body = null;
-            completePublish(whole);
-        }
-    }
-
     // ---------------------------------------------------------------- methods
 
     private void method(MethodFrame m) {
         if (m.method() != Method.BASIC_PUBLISH) {
             flushPublishes();
+        }
+        if (definitions == null && (m.method().classId() == 40 || m.method().classId() == 50)) {
+            definitions = new DefinitionMethods(this, connection, vhost);
         }
         try {
             switch (m.method()) {
@@ -262,22 +190,22 @@ final class AmqpChannel implements ConsumerChannel {
                 case CHANNEL_FLOW -> flow(m.bool("active"));
                 case CHANNEL_FLOW_OK -> { }
                 case ACCESS_REQUEST -> send(Method.ACCESS_REQUEST_OK, 1);
-                case EXCHANGE_DECLARE -> exchangeDeclare(m);
-                case EXCHANGE_DELETE -> exchangeDelete(m);
-                case EXCHANGE_BIND -> exchangeBind(m, true);
-                case EXCHANGE_UNBIND -> exchangeBind(m, false);
-                case QUEUE_DECLARE -> queueDeclare(m);
-                case QUEUE_BIND -> queueBind(m, true);
-                case QUEUE_UNBIND -> queueBind(m, false);
-                case QUEUE_PURGE -> queuePurge(m);
-                case QUEUE_DELETE -> queueDelete(m);
+                case EXCHANGE_DECLARE -> definitions.exchangeDeclare(m);
+                case EXCHANGE_DELETE -> definitions.exchangeDelete(m);
+                case EXCHANGE_BIND -> definitions.exchangeBind(m, true);
+                case EXCHANGE_UNBIND -> definitions.exchangeBind(m, false);
+                case QUEUE_DECLARE -> definitions.queueDeclare(m);
+                case QUEUE_BIND -> definitions.queueBind(m, true);
+                case QUEUE_UNBIND -> definitions.queueBind(m, false);
+                case QUEUE_PURGE -> definitions.queuePurge(m);
+                case QUEUE_DELETE -> definitions.queueDelete(m);
                 case BASIC_QOS -> qos(m);
                 case BASIC_CONSUME -> consume(m);
                 case BASIC_CANCEL -> cancel(m.string("consumer-tag"), m.bool("nowait"));
                 case BASIC_GET -> get(m);
-                case BASIC_ACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), SETTLE_ACK);
-                case BASIC_REJECT -> settle(m.longValue("delivery-tag"), false, m.bool("requeue") ? SETTLE_REQUEUE : SETTLE_DROP);
-                case BASIC_NACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), m.bool("requeue") ? SETTLE_REQUEUE : SETTLE_DROP);
+                case BASIC_ACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), Settlement.ACK);
+                case BASIC_REJECT -> settle(m.longValue("delivery-tag"), false, m.bool("requeue") ? Settlement.REQUEUE : Settlement.DROP);
+                case BASIC_NACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), m.bool("requeue") ? Settlement.REQUEUE : Settlement.DROP);
                 case BASIC_RECOVER, BASIC_RECOVER_ASYNC -> recover(m.method() == Method.BASIC_RECOVER);
                 case CONFIRM_SELECT -> confirmSelect(m.bool("nowait"));
                 case TX_SELECT -> txSelect();
@@ -299,59 +227,10 @@ final class AmqpChannel implements ConsumerChannel {
         }
     }
 
-    // ---------------------------------------------------------------- exchanges
-
-    private void exchangeDeclare(MethodFrame m) {
-        String name = m.string("exchange");
-        if (name.isEmpty()) { // RabbitMQ refuses even a passive declare of the default exchange
-            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
-        }
-        if (m.bool("passive")) {
-            vhost.existingExchange(name);
-        } else {
-            vhost.declareExchange(name, m.string("type"), m.bool("durable"), m.bool("auto-delete"),
-                    m.bool("internal"), m.table("arguments"));
-        }
-        if (!m.bool("nowait")) {
-            afterDefinitionsSaved(() -> send(Method.EXCHANGE_DECLARE_OK));
-        }
-    }
-
-    private void exchangeDelete(MethodFrame m) {
-        String name = m.string("exchange");
-        if (name.isEmpty()) {
-            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
-        }
-        vhost.deleteExchange(name, m.bool("if-unused"));
-        if (!m.bool("nowait")) {
-            afterDefinitionsSaved(() -> send(Method.EXCHANGE_DELETE_OK));
-        }
-    }
-
-    private void exchangeBind(MethodFrame m, boolean bind) {
-        if (!bind && (vhost.exchange(m.string("destination")) == null || vhost.exchange(m.string("source")) == null)) {
-            // As in RabbitMQ 3.x, unbinding an exchange that does not exist is a no-op.
-            if (!m.bool("nowait")) {
-                afterDefinitionsSaved(() -> send(Method.EXCHANGE_UNBIND_OK));
-            }
-            return;
-        }
-        Exchange destination = vhost.existingExchange(m.string("destination"));
-        Exchange source = vhost.existingExchange(m.string("source"));
-        if (bind) {
-            vhost.bind(source, destination, m.string("routing-key"), m.table("arguments"));
-        } else {
-            vhost.unbind(source, destination, m.string("routing-key"), m.table("arguments"));
-        }
-        if (!m.bool("nowait")) {
-            afterDefinitionsSaved(() -> send(bind ? Method.EXCHANGE_BIND_OK : Method.EXCHANGE_UNBIND_OK));
-        }
-    }
-
     // ---------------------------------------------------------------- queues
 
     /** The queue a method names; "" means the last queue declared on this channel, as in RabbitMQ. */
-    private String queueName(String name) {
+    String queueName(String name) {
         if (!name.isEmpty()) {
             return name;
         }
@@ -361,93 +240,15 @@ final class AmqpChannel implements ConsumerChannel {
         return lastQueue;
     }
 
-    private Queue accessibleQueue(String name) {
+    /** The queue "" stands for in the methods that follow (the last one declared on this channel). */
+    void lastQueue(String name) {
+        lastQueue = name;
+    }
+
+    Queue accessibleQueue(String name) {
         Queue q = vhost.existingQueue(queueName(name));
         vhost.checkExclusiveAccess(q, connection);
         return q;
-    }
-
-    private void queueDeclare(MethodFrame m) {
-        String name = m.string("queue");
-        boolean nowait = m.bool("nowait");
-        if (name.equals(DIRECT_REPLY_TO) || name.startsWith(DIRECT_REPLY_PREFIX)) {
-            if (!nowait) {
-                send(Method.QUEUE_DECLARE_OK, name, 0, 0);
-            }
-            return;
-        }
-        Queue q;
-        if (m.bool("passive")) {
-            // As RabbitMQ: "" is not the last queue declared here, but a queue of that name (none).
-            q = vhost.existingQueue(name);
-            vhost.checkExclusiveAccess(q, connection);
-        } else {
-            q = vhost.declareQueue(name, m.bool("durable"), m.bool("exclusive"), m.bool("auto-delete"),
-                    m.table("arguments"), connection, executor());
-            if (q.exclusive() && q.owner() == connection) {
-                connection.ownExclusiveQueue(q);
-            }
-        }
-        lastQueue = q.name();
-        if (nowait) {
-            return;
-        }
-        suspend();
-        q.counts(executor(), counts -> resume(() ->
-                afterDefinitionsSaved(() -> send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1]))));
-    }
-
-    private void queueBind(MethodFrame m, boolean bind) {
-        if (!bind && (vhost.queue(queueName(m.string("queue"))) == null || vhost.exchange(m.string("exchange")) == null)) {
-            // As in RabbitMQ 3.x, unbinding a queue or exchange that does not exist is a no-op.
-            afterDefinitionsSaved(() -> send(Method.QUEUE_UNBIND_OK));
-            return;
-        }
-        // RabbitMQ checks exclusivity on bind but not on unbind.
-        Queue q = bind ? accessibleQueue(m.string("queue")) : vhost.existingQueue(queueName(m.string("queue")));
-        Exchange source = vhost.existingExchange(m.string("exchange"));
-        String key = m.string("routing-key");
-        if (bind) {
-            vhost.bind(source, q, key.isEmpty() && m.string("queue").isEmpty() ? q.name() : key, m.table("arguments"));
-            if (!m.bool("nowait")) {
-                afterDefinitionsSaved(() -> send(Method.QUEUE_BIND_OK));
-            }
-        } else {
-            vhost.unbind(source, q, key, m.table("arguments"));
-            afterDefinitionsSaved(() -> send(Method.QUEUE_UNBIND_OK));
-        }
-    }
-
-    private void queuePurge(MethodFrame m) {
-        Queue q = accessibleQueue(m.string("queue"));
-        boolean nowait = m.bool("nowait");
-        suspend();
-        q.purge(executor(), count -> resume(() -> {
-            if (!nowait) {
-                send(Method.QUEUE_PURGE_OK, count);
-            }
-        }));
-    }
-
-    private void queueDelete(MethodFrame m) {
-        boolean nowait = m.bool("nowait");
-        Queue q = vhost.queue(queueName(m.string("queue")));
-        if (q == null) {
-            if (!nowait) {
-                send(Method.QUEUE_DELETE_OK, 0);
-            }
-            return;
-        }
-        vhost.checkExclusiveAccess(q, connection);
-        suspend();
-        q.delete(m.bool("if-unused"), m.bool("if-empty"), executor(), result -> resume(() -> {
-            if (result instanceof AmqpException e) {
-                throw e.attributedTo(Method.QUEUE_DELETE);
-            }
-            if (!nowait) {
-                afterDefinitionsSaved(() -> send(Method.QUEUE_DELETE_OK, result));
-            }
-        }));
     }
 
     // ---------------------------------------------------------------- consumers
@@ -475,14 +276,14 @@ final class AmqpChannel implements ConsumerChannel {
     private void consume(MethodFrame m) {
         String tag = m.string("consumer-tag");
         if (tag.isEmpty()) {
-            tag = "amq.ctag-" + randomToken();
-        } else if (consumers.containsKey(tag) || tag.equals(replyConsumerTag)) {
+            tag = "amq.ctag-" + DirectReplyConsumer.randomToken();
+        } else if (consumers.containsKey(tag) || directReplies != null && directReplies.isConsumer(tag)) {
             throw new AmqpException(ReplyCode.NOT_ALLOWED, "attempt to reuse consumer tag '" + tag + "'");
         }
         boolean nowait = m.bool("nowait");
         String queueName = m.string("queue");
-        if (queueName.equals(DIRECT_REPLY_TO)) {
-            directReplyConsume(tag, m.bool("no-ack"), nowait);
+        if (queueName.equals(DirectReplyConsumer.PSEUDO_QUEUE)) {
+            directReplies().consume(tag, m.bool("no-ack"), nowait);
             return;
         }
         Queue q = accessibleQueue(queueName);
@@ -504,26 +305,9 @@ final class AmqpChannel implements ConsumerChannel {
         }));
     }
 
-    private void directReplyConsume(String tag, boolean noAck, boolean nowait) {
-        if (!noAck) {
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "reply consumer cannot acknowledge");
-        }
-        if (replyConsumerTag != null) {
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "reply consumer already set");
-        }
-        replyConsumerTag = tag;
-        if (replyToken == null) {
-            replyToken = randomToken();
-            connection.directReplies().register(replyToken, this);
-        }
-        if (!nowait) {
-            send(Method.BASIC_CONSUME_OK, tag);
-        }
-    }
-
     private void cancel(String tag, boolean nowait) {
-        if (tag.equals(replyConsumerTag)) {
-            replyConsumerTag = null;
+        if (directReplies != null && directReplies.isConsumer(tag)) {
+            directReplies.cancel();
             if (!nowait) {
                 send(Method.BASIC_CANCEL_OK, tag);
             }
@@ -564,50 +348,8 @@ final class AmqpChannel implements ConsumerChannel {
 
     // ---------------------------------------------------------------- publishing
 
-    private static boolean isPublish(ByteBuf payload) {
-        return payload.readableBytes() >= 4
-                && payload.getInt(payload.readerIndex()) == (Method.BASIC_PUBLISH.classId() << 16 | Method.BASIC_PUBLISH.methodId());
-    }
-
-    /**
-     * basic.publish, decoded by hand: it is the one method that arrives once per message. Exchange
-     * and routing key strings are reused while the client keeps publishing to the same ones.
-     */
-    private void publish(ByteBuf payload) {
-        try {
-            payload.skipBytes(6);
-            String exchangeName = exchangeNames.read(payload);
-            String routingKey = routingKeys.read(payload);
-            int bits = payload.readUnsignedByte();
-            if ((bits & 2) != 0) {
-                throw new AmqpException(ReplyCode.NOT_IMPLEMENTED, "immediate=true", Method.BASIC_PUBLISH);
-            }
-            Exchange exchange = vhost.existingExchange(exchangeName);
-            if (exchange.internal()) {
-                throw new AmqpException(ReplyCode.ACCESS_REFUSED, "cannot publish to internal exchange '"
-                        + exchangeName + "' in vhost '" + vhost.name() + "'", Method.BASIC_PUBLISH);
-            }
-            publishing = true;
-            publishRoutingKey = routingKey;
-            publishMandatory = (bits & 1) != 0;
-            publishExchange = exchange;
-        } catch (IndexOutOfBoundsException e) {
-            throw new AmqpException(ReplyCode.FRAME_ERROR, "cannot decode basic.publish: arguments cut short",
-                    Method.BASIC_PUBLISH);
-        } catch (AmqpException e) {
-            throw e.attributedTo(Method.BASIC_PUBLISH);
-        }
-    }
-
-    private void completePublish(ByteBuf content) {
-        Exchange exchange = publishExchange;
-        ContentHeader header = contentHeader;
-        String routingKey = publishRoutingKey;
-        boolean mandatory = publishMandatory;
-        publishing = false;
-        publishRoutingKey = null;
-        publishExchange = null;
-        contentHeader = null;
+    /** A whole message came in (from {@link ContentAssembly}): it is routed, or kept for the transaction. */
+    void completePublish(Exchange exchange, String routingKey, boolean mandatory, ContentHeader header, ByteBuf content) {
         if (header.hasUserId() && !header.properties().userId.equals(connection.user())) {
             String userId = header.properties().userId;
             header.release();
@@ -616,12 +358,12 @@ final class AmqpChannel implements ConsumerChannel {
                     + "' but authenticated user was '" + connection.user() + "'", Method.BASIC_PUBLISH);
         }
         Message message = new Message(exchange.name(), routingKey, header, content);
-        if (txMode) {
-            txPublishes.add(new TxPublish(exchange, message, mandatory));
+        if (tx != null) {
+            tx.publish(exchange, message, mandatory);
             return;
         }
-        if (confirmMode) {
-            publishSeq++;
+        if (confirms != null) {
+            confirms.published();
         }
         boolean routed;
         try {
@@ -630,7 +372,7 @@ final class AmqpChannel implements ConsumerChannel {
             message.release();
         }
         markDirty();
-        if (confirmMode && !routed) {
+        if (confirms != null && !routed) {
             // As RabbitMQ: a message no queue takes is confirmed at once, right after its basic.return.
             flushPublishes();
         }
@@ -642,37 +384,23 @@ final class AmqpChannel implements ConsumerChannel {
      */
     private boolean route(Exchange exchange, Message message, boolean mandatory) {
         ContentHeader header = message.header();
-        if (header.hasReplyTo() && DIRECT_REPLY_TO.equals(header.properties().replyTo)) {
-            message = withReplyToken(message);
+        if (header.hasReplyTo() && DirectReplyConsumer.PSEUDO_QUEUE.equals(header.properties().replyTo)) {
+            message = directReplies().withReplyAddress(message);
         }
         String key = message.routingKey();
         try {
-            if (exchange.name().isEmpty()) {
-                if (key.startsWith(DIRECT_REPLY_PREFIX)) {
-                    AmqpChannel target = connection.directReplies().find(key.substring(DIRECT_REPLY_PREFIX.length()));
-                    if (target != null) {
-                        Message reply = message.retain();
-                        target.executor().execute(() -> target.directReply(reply));
-                        return true;
-                    }
-                } else {
-                    Queue q = vhost.queue(key);
-                    if (q != null) {
-                        pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
-                        return true;
-                    }
+            if (exchange.name().isEmpty() && key.startsWith(DirectReplyConsumer.ADDRESS_PREFIX)) {
+                AmqpChannel target = connection.directReplies().find(key.substring(DirectReplyConsumer.ADDRESS_PREFIX.length()));
+                if (target != null) {
+                    Message reply = message.retain();
+                    target.executor().execute(() -> target.directReply(reply));
+                    return true;
                 }
             } else {
-                List<Queue> queues = routeResult.route(exchange, key, header).queues();
-                if (queues.isEmpty()) {
-                    queues = routeToAlternates(exchange, key, header);
-                }
+                List<Queue> queues = vhost.route(exchange, message, routeResult);
                 if (!queues.isEmpty()) {
-                    if (queues.size() > 1 && message.bodySize() >= BodyStore.SHARED_FROM) {
-                        storeBodyOnce(message, queues);
-                    }
-                    for (Queue q : queues) {
-                        pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
+                    for (int i = 0; i < queues.size(); i++) {
+                        pendingByQueue.computeIfAbsent(queues.get(i), k -> new ArrayList<>()).add(message.retain());
                     }
                     return true;
                 }
@@ -692,66 +420,20 @@ final class AmqpChannel implements ConsumerChannel {
         }
     }
 
-    /**
-     * RabbitMQ's alternate exchanges: a message that its exchange cannot route goes to the exchange
-     * named by its {@code alternate-exchange} argument, and on through that one's, if any.
-     */
-    private List<Queue> routeToAlternates(Exchange exchange, String key, ContentHeader header) {
-        List<Queue> queues = routeResult.queues();
-        Exchange current = exchange;
-        for (int hops = 0; hops < 16 && queues.isEmpty(); hops++) {
-            String name = FieldValues.string(current.arguments().get("alternate-exchange"));
-            Exchange next = name == null ? null : vhost.exchange(name);
-            if (next == null || next == current || next == exchange && hops > 0) {
-                break;
-            }
-            current = next;
-            queues = routeResult.route(current, key, header).queues();
+    private DirectReplyConsumer directReplies() {
+        if (directReplies == null) {
+            directReplies = new DirectReplyConsumer(this, connection);
         }
-        return queues;
-    }
-
-    /**
-     * A large persistent body going to several durable queues is written once to the shared body
-     * store; each queue's log then holds only a reference to it.
-     */
-    private void storeBodyOnce(Message message, List<Queue> queues) {
-        int durable = 0;
-        for (Queue q : queues) {
-            if (q.durable() && !q.exclusive()) {
-                durable++;
-            }
-        }
-        if (durable > 1 && message.header().persistent()) {
-            message.storedBody(connection.broker().bodies().write(message.body(), durable));
-        }
-    }
-
-    /** Rewrites reply-to amq.rabbitmq.reply-to into this channel's own reply address. */
-    private Message withReplyToken(Message message) {
-        if (replyConsumerTag == null) {
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "fast reply consumer does not exist",
-                    Method.BASIC_PUBLISH);
-        }
-        Properties props = message.header().decodeCopy();
-        props.replyTo = DIRECT_REPLY_PREFIX + replyToken;
-        return message.withHeader(ContentHeader.of(message.header().bodySize(), props, connection.alloc()));
+        return directReplies;
     }
 
     /** A reply published to this channel's direct reply-to address (on this channel's thread). */
     void directReply(Message message) {
-        try {
-            if (closing || replyConsumerTag == null) {
-                return;
-            }
-            ByteBuf out = connection.alloc().buffer(128);
-            FrameWriter.writeDeliver(out, id, replyConsumerTag, ++deliveryTag, false, message.exchange(),
-                    message.routingKey());
-            FrameWriter.writeContent(connection.channel(), out, id, message.header(), message.body(), connection.frameMax());
-            connection.flush();
-        } finally {
+        if (closing || directReplies == null || !directReplies.consuming()) {
             message.release();
+            return;
         }
+        directReplies.deliver(message, ++deliveryTag);
     }
 
     private void markDirty() {
@@ -764,13 +446,8 @@ final class AmqpChannel implements ConsumerChannel {
     /** Hands the batch of routed messages to their queues and confirms it. Called at the end of each read. */
     void flushPublishes() {
         dirty = false;
-        flushAcks();
-        ConfirmBatch batch = null;
-        if (confirmMode && publishSeq > batchedUpTo) {
-            batch = new ConfirmBatch(publishSeq);
-            batchedUpTo = publishSeq;
-            confirmBatches.add(batch);
-        }
+        settlement.flushAcks();
+        PublisherConfirms.Batch batch = confirms == null ? null : confirms.openBatch();
         if (!pendingByQueue.isEmpty()) {
             for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
                 Queue q = e.getKey();
@@ -780,7 +457,7 @@ final class AmqpChannel implements ConsumerChannel {
                     connection.pauseReadingFor(q);
                 }
                 if (mustSync) {
-                    ConfirmBatch waiting = batch;
+                    PublisherConfirms.Batch waiting = batch;
                     waiting.waiting++;
                     q.whenDurable(executor(), ok -> batchSynced(waiting, ok));
                 }
@@ -788,7 +465,7 @@ final class AmqpChannel implements ConsumerChannel {
             pendingByQueue.clear();
         }
         if (batch != null) {
-            sendConfirms();
+            confirms.send();
         }
     }
 
@@ -805,35 +482,17 @@ final class AmqpChannel implements ConsumerChannel {
         return false;
     }
 
-    private void batchSynced(ConfirmBatch batch, boolean ok) {
-        batch.waiting--;
-        batch.failed |= !ok;
+    private void batchSynced(PublisherConfirms.Batch batch, boolean ok) {
+        confirms.synced(batch, ok);
         if (!closing) {
-            sendConfirms();
+            confirms.send();
             // Callbacks of one fsync for several batches arrive together: one write for their confirms.
             connection.flushSoon();
         }
     }
 
-    /** Sends acks (or nacks) for the oldest batches that are settled, merging neighbours with one outcome. */
-    private void sendConfirms() {
-        while (!confirmBatches.isEmpty() && confirmBatches.peek().waiting == 0) {
-            ConfirmBatch b = confirmBatches.poll();
-            while (!confirmBatches.isEmpty() && confirmBatches.peek().waiting == 0 && confirmBatches.peek().failed == b.failed) {
-                b = confirmBatches.poll();
-            }
-            boolean multiple = b.lastSeq - confirmedUpTo > 1;
-            if (b.failed) {
-                send(Method.BASIC_NACK, b.lastSeq, multiple, false);
-            } else {
-                send(Method.BASIC_ACK, b.lastSeq, multiple);
-            }
-            confirmedUpTo = b.lastSeq;
-        }
-    }
-
     /** Runs a reply once the definitions changed by the method being answered are on disk. */
-    private void afterDefinitionsSaved(Runnable reply) {
+    void afterDefinitionsSaved(Runnable reply) {
         java.util.concurrent.CompletableFuture<Void> saved = vhost.saved();
         if (saved.isDone() && !saved.isCompletedExceptionally()) {
             reply.run();
@@ -849,10 +508,12 @@ final class AmqpChannel implements ConsumerChannel {
     }
 
     private void confirmSelect(boolean nowait) {
-        if (txMode) {
+        if (tx != null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "cannot switch from tx to confirm mode");
         }
-        confirmMode = true;
+        if (confirms == null) {
+            confirms = new PublisherConfirms(this);
+        }
         if (!nowait) {
             send(Method.CONFIRM_SELECT_OK);
         }
@@ -861,26 +522,25 @@ final class AmqpChannel implements ConsumerChannel {
     // ---------------------------------------------------------------- transactions
 
     private void txSelect() {
-        if (confirmMode) {
+        if (confirms != null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "cannot switch from confirm to tx mode");
         }
-        txMode = true;
+        if (tx == null) {
+            tx = new ChannelTransaction();
+        }
         send(Method.TX_SELECT_OK);
     }
 
     private void txCommit() {
-        if (!txMode) {
+        if (tx == null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         }
-        List<long[]> settlements = new ArrayList<>(txSettlements);
-        txSettlements.clear();
-        for (long[] s : settlements) {
-            settleNow(s[0], s[1] != 0, (int) s[2]);
+        for (ChannelTransaction.Settlement s : tx.takeSettlements()) {
+            settlement.settle(s.tag(), s.multiple(), s.how(), deliveryTag);
         }
-        List<TxPublish> publishes = new ArrayList<>(txPublishes);
-        txPublishes.clear();
+        List<ChannelTransaction.Publish> publishes = tx.takePublishes();
         for (int i = 0; i < publishes.size(); i++) {
-            TxPublish p = publishes.get(i);
+            ChannelTransaction.Publish p = publishes.get(i);
             try {
                 route(p.exchange(), p.message(), p.mandatory());
             } catch (RuntimeException e) {
@@ -923,12 +583,10 @@ final class AmqpChannel implements ConsumerChannel {
     }
 
     private void txRollback() {
-        if (!txMode) {
+        if (tx == null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         }
-        txPublishes.forEach(p -> p.message().release());
-        txPublishes.clear();
-        txSettlements.clear();
+        tx.rollback();
         send(Method.TX_ROLLBACK_OK);
     }
 
@@ -997,7 +655,7 @@ final class AmqpChannel implements ConsumerChannel {
             if (c.noAck()) {
                 m.release();
             } else {
-                unacked.add(tag, d.queue(), d.id(), c);
+                settlement.delivered(tag, d.queue(), d.id(), c);
             }
         }
         out.finish();
@@ -1036,92 +694,41 @@ final class AmqpChannel implements ConsumerChannel {
             if (noAck) {
                 msg.release();
             } else {
-                unacked.add(tag, q, d.id(), null);
+                settlement.delivered(tag, q, d.id(), null);
             }
         }));
     }
 
     // ---------------------------------------------------------------- acks
 
-    private static final int SETTLE_ACK = 0;
-    private static final int SETTLE_REQUEUE = 1;
-    private static final int SETTLE_DROP = 2;
-
     private void settle(long tag, boolean multiple, int how) {
-        if (txMode) {
-            checkTag(tag, multiple);
-            txSettlements.add(new long[] {tag, multiple ? 1 : 0, how});
+        if (tx != null) {
+            settlement.check(tag, multiple, deliveryTag);
+            tx.settle(tag, multiple, how);
             return;
         }
-        settleNow(tag, multiple, how);
-    }
-
-    private void checkTag(long tag, boolean multiple) {
-        if (!(multiple && tag == 0) && !unacked.contains(tag) && !(multiple && tag <= deliveryTag)) {
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "unknown delivery tag " + tag);
-        }
-    }
-
-    private void settleNow(long tag, boolean multiple, int how) {
-        // Acks are handed to the queues once per read (like publishes), so that a consumer acking
-        // message by message costs each queue one task, and one dispatch round, per read.
-        AckGroups into = how == SETTLE_ACK ? pendingAcks : ackGroups;
-        boolean found;
-        if (multiple && tag == 0) {
-            unacked.removeAll(into);
-            found = true;
-        } else if (multiple) {
-            found = unacked.removeUpTo(tag, into) || tag <= deliveryTag && tag > 0;
-        } else {
-            found = unacked.remove(tag, into);
-        }
-        if (!found) {
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "unknown delivery tag " + tag);
-        }
-        if (how == SETTLE_ACK) {
-            markDirty();
-            return;
-        }
-        ackGroups.forEach((queue, consumer, ids, count) -> {
-            if (consumer != null) {
-                channelUnacked.addAndGet(-count);
-            }
-            if (how == SETTLE_ACK) {
-                queue.ack(consumer, ids, count);
-            } else {
-                queue.reject(consumer, ids, count, how == SETTLE_REQUEUE);
-            }
-        });
-        if (channelPrefetch != 0) {
-            wakeQueues();
-        }
-    }
-
-    /** Hands the acks of this read to their queues. */
-    private void flushAcks() {
-        boolean[] any = {false};
-        pendingAcks.forEach((queue, consumer, ids, count) -> {
-            if (consumer != null) {
-                channelUnacked.addAndGet(-count);
-            }
-            queue.ack(consumer, ids, count);
-            any[0] = true;
-        });
-        if (any[0] && channelPrefetch != 0) {
-            wakeQueues();
-        }
+        settlement.settle(tag, multiple, how, deliveryTag);
     }
 
     private void recover(boolean reply) {
-        unacked.removeAll(ackGroups);
-        ackGroups.forEach((queue, consumer, ids, count) -> {
-            if (consumer != null) {
-                channelUnacked.addAndGet(-count);
-            }
-            queue.reject(consumer, ids, count, true);
-        });
+        settlement.recover();
         if (reply) {
             send(Method.BASIC_RECOVER_OK);
+        }
+    }
+
+    /** Acks came in this read: they go to their queues with its publishes ({@link #flushPublishes}). */
+    void acksPending() {
+        markDirty();
+    }
+
+    /** {@code settled} deliveries of consumers were settled: their share of the channel-wide prefetch is free again. */
+    void creditBack(int settled) {
+        if (settled > 0) {
+            channelUnacked.addAndGet(-settled);
+            if (channelPrefetch != 0) {
+                wakeQueues();
+            }
         }
     }
 
@@ -1140,12 +747,12 @@ final class AmqpChannel implements ConsumerChannel {
 
     // ---------------------------------------------------------------- suspend / resume
 
-    private void suspend() {
+    void suspend() {
         suspended = true;
     }
 
     /** Runs a queue's answer on this channel's thread, then the frames that waited for it. */
-    private void resume(Runnable answer) {
+    void resume(Runnable answer) {
         connection.runForChannel(this, () -> {
             suspended = false;
             if (closing) {
@@ -1193,48 +800,23 @@ final class AmqpChannel implements ConsumerChannel {
         for (Frame f; (f = held.poll()) != null; ) {
             f.release();
         }
-        flushAcks();
+        settlement.flushAcks();
         flushPublishesQuietly();
-        if (contentHeader != null) {
-            contentHeader.release();
-            contentHeader = null;
+        if (content != null) {
+            content.release();
         }
-        if (body != null) {
-            body.release();
-            body = null;
+        if (tx != null) {
+            tx.rollback();
         }
-        publishing = false;
-        txPublishes.forEach(p -> p.message().release());
-        txPublishes.clear();
-        if (replyToken != null) {
-            connection.directReplies().unregister(replyToken);
+        if (directReplies != null) {
+            directReplies.release();
         }
-        if (consumers.isEmpty() && unacked.size() == 0) {
+        if (consumers.isEmpty() && settlement.isEmpty()) {
             return; // nothing to give back to any queue: spare the maps below (most channels close so)
         }
-        Map<Queue, List<QueueConsumer>> byQueue = new IdentityHashMap<>();
-        for (QueueConsumer c : consumers.values()) {
-            byQueue.computeIfAbsent(c.queue(), k -> new ArrayList<>()).add(c);
-        }
+        List<QueueConsumer> cancelled = new ArrayList<>(consumers.values());
         consumers.clear();
-        Map<Queue, long[]> unackedByQueue = new IdentityHashMap<>();
-        Map<Queue, Integer> counts = new IdentityHashMap<>();
-        unacked.removeAll((queue, qid, consumer) -> {
-            long[] ids = unackedByQueue.get(queue);
-            int n = counts.getOrDefault(queue, 0);
-            if (ids == null || n == ids.length) {
-                ids = ids == null ? new long[16] : java.util.Arrays.copyOf(ids, ids.length * 2);
-                unackedByQueue.put(queue, ids);
-            }
-            ids[n] = qid;
-            counts.put(queue, n + 1);
-            byQueue.computeIfAbsent(queue, k -> new ArrayList<>());
-        });
-        for (Map.Entry<Queue, List<QueueConsumer>> e : byQueue.entrySet()) {
-            Queue q = e.getKey();
-            long[] ids = unackedByQueue.getOrDefault(q, new long[0]);
-            q.channelClosed(e.getValue(), ids, counts.getOrDefault(q, 0));
-        }
+        settlement.giveBack(cancelled);
     }
 
     private void flushPublishesQuietly() {
@@ -1246,14 +828,8 @@ final class AmqpChannel implements ConsumerChannel {
 
     // ---------------------------------------------------------------- helpers
 
-    private void send(Method method, Object... args) {
+    void send(Method method, Object... args) {
         connection.channel().write(FrameWriter.method(connection.alloc(), id, method, args), connection.channel().voidPromise());
-    }
-
-    private static String randomToken() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     @Override

@@ -40,6 +40,17 @@ public final class RouteResult {
         exchange.router().route(routingKey, header, this);
     }
 
+    /** The result of a publish to the default exchange: that one queue, or none when it is null. */
+    public RouteResult only(Queue queue) {
+        queues.clear();
+        visited.clear();
+        seen = null;
+        if (queue != null) {
+            queues.add(queue);
+        }
+        return this;
+    }
+
     /** Called by routers for each match. */
     public void add(Destination destination) {
         if (destination instanceof Exchange exchange) {

@@ -2,6 +2,7 @@ package io.warren.broker;
 
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.warren.protocol.AmqpException;
+import io.warren.protocol.FieldValues;
 import io.warren.protocol.ReplyCode;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import io.warren.store.BodyStore;
 import io.warren.store.DefinitionsFile;
 import io.warren.store.QueueLog;
 import io.warren.store.Store;
@@ -73,6 +75,60 @@ public final class VirtualHost {
 
     public Iterable<Exchange> exchanges() {
         return exchanges.values();
+    }
+
+    /**
+     * The one way a message finds its queues (publishes and transaction commits today; dead-lettering
+     * and the management API's publish later): on the default exchange the queue its routing key
+     * names, otherwise the exchange's bindings, followed through exchange-to-exchange bindings, and,
+     * when they reach nothing, RabbitMQ's alternate exchanges. A large persistent body going to
+     * several durable queues is written once to the shared body store here, so that each queue's log
+     * holds only a reference to it. The result is {@code into}'s queues (reused by its owner thread).
+     */
+    public List<Queue> route(Exchange exchange, Message message, RouteResult into) {
+        if (exchange.name().isEmpty()) {
+            return into.only(queues.get(message.routingKey())).queues();
+        }
+        List<Queue> reached = into.route(exchange, message.routingKey(), message.header()).queues();
+        if (reached.isEmpty()) {
+            reached = routeToAlternates(exchange, message, into);
+        }
+        if (reached.size() > 1 && store != null && message.bodySize() >= BodyStore.SHARED_FROM
+                && message.header().persistent()) {
+            storeBodyOnce(message, reached);
+        }
+        return reached;
+    }
+
+    /**
+     * RabbitMQ's alternate exchanges: a message that its exchange cannot route goes to the exchange
+     * named by its {@code alternate-exchange} argument, and on through that one's, if any.
+     */
+    private List<Queue> routeToAlternates(Exchange exchange, Message message, RouteResult into) {
+        List<Queue> reached = into.queues();
+        Exchange current = exchange;
+        for (int hops = 0; hops < 16 && reached.isEmpty(); hops++) {
+            String alternate = FieldValues.string(current.arguments().get("alternate-exchange"));
+            Exchange next = alternate == null ? null : exchanges.get(alternate);
+            if (next == null || next == current || next == exchange && hops > 0) {
+                break;
+            }
+            current = next;
+            reached = into.route(current, message.routingKey(), message.header()).queues();
+        }
+        return reached;
+    }
+
+    private void storeBodyOnce(Message message, List<Queue> reached) {
+        int durable = 0;
+        for (Queue q : reached) {
+            if (q.durable() && !q.exclusive()) {
+                durable++;
+            }
+        }
+        if (durable > 1) {
+            message.storedBody(store.bodies().write(message.body(), durable));
+        }
     }
 
     /** The exchange or a 404 naming it as RabbitMQ does. */

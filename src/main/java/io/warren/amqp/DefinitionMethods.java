@@ -1,0 +1,156 @@
+package io.warren.amqp;
+
+import io.warren.broker.Exchange;
+import io.warren.broker.Queue;
+import io.warren.broker.VirtualHost;
+import io.warren.protocol.AmqpException;
+import io.warren.protocol.Method;
+import io.warren.protocol.MethodFrame;
+import io.warren.protocol.ReplyCode;
+
+/**
+ * The methods of the exchange and queue classes for one channel: they change or look up the
+ * virtual host's definitions, and answer once the change is on disk (durable definitions) or the
+ * queue has answered (counts, purge, delete). Runs on the channel's connection loop.
+ */
+final class DefinitionMethods {
+    private final AmqpChannel channel;
+    private final AmqpConnection connection;
+    private final VirtualHost vhost;
+
+    DefinitionMethods(AmqpChannel channel, AmqpConnection connection, VirtualHost vhost) {
+        this.channel = channel;
+        this.connection = connection;
+        this.vhost = vhost;
+    }
+
+    void exchangeDeclare(MethodFrame m) {
+        String name = m.string("exchange");
+        if (name.isEmpty()) { // RabbitMQ refuses even a passive declare of the default exchange
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+        }
+        if (m.bool("passive")) {
+            vhost.existingExchange(name);
+        } else {
+            vhost.declareExchange(name, m.string("type"), m.bool("durable"), m.bool("auto-delete"),
+                    m.bool("internal"), m.table("arguments"));
+        }
+        if (!m.bool("nowait")) {
+            channel.afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_DECLARE_OK));
+        }
+    }
+
+    void exchangeDelete(MethodFrame m) {
+        String name = m.string("exchange");
+        if (name.isEmpty()) {
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+        }
+        vhost.deleteExchange(name, m.bool("if-unused"));
+        if (!m.bool("nowait")) {
+            channel.afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_DELETE_OK));
+        }
+    }
+
+    void exchangeBind(MethodFrame m, boolean bind) {
+        if (!bind && (vhost.exchange(m.string("destination")) == null || vhost.exchange(m.string("source")) == null)) {
+            // As in RabbitMQ 3.x, unbinding an exchange that does not exist is a no-op.
+            if (!m.bool("nowait")) {
+                channel.afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_UNBIND_OK));
+            }
+            return;
+        }
+        Exchange destination = vhost.existingExchange(m.string("destination"));
+        Exchange source = vhost.existingExchange(m.string("source"));
+        if (bind) {
+            vhost.bind(source, destination, m.string("routing-key"), m.table("arguments"));
+        } else {
+            vhost.unbind(source, destination, m.string("routing-key"), m.table("arguments"));
+        }
+        if (!m.bool("nowait")) {
+            channel.afterDefinitionsSaved(() -> channel.send(bind ? Method.EXCHANGE_BIND_OK : Method.EXCHANGE_UNBIND_OK));
+        }
+    }
+
+    void queueDeclare(MethodFrame m) {
+        String name = m.string("queue");
+        boolean nowait = m.bool("nowait");
+        if (name.equals(DirectReplyConsumer.PSEUDO_QUEUE) || name.startsWith(DirectReplyConsumer.ADDRESS_PREFIX)) {
+            if (!nowait) {
+                channel.send(Method.QUEUE_DECLARE_OK, name, 0, 0);
+            }
+            return;
+        }
+        Queue q;
+        if (m.bool("passive")) {
+            // As RabbitMQ: "" is not the last queue declared here, but a queue of that name (none).
+            q = vhost.existingQueue(name);
+            vhost.checkExclusiveAccess(q, connection);
+        } else {
+            q = vhost.declareQueue(name, m.bool("durable"), m.bool("exclusive"), m.bool("auto-delete"),
+                    m.table("arguments"), connection, channel.executor());
+            if (q.exclusive() && q.owner() == connection) {
+                connection.ownExclusiveQueue(q);
+            }
+        }
+        channel.lastQueue(q.name());
+        if (nowait) {
+            return;
+        }
+        channel.suspend();
+        q.counts(channel.executor(), counts -> channel.resume(() ->
+                channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1]))));
+    }
+
+    void queueBind(MethodFrame m, boolean bind) {
+        if (!bind && (vhost.queue(channel.queueName(m.string("queue"))) == null || vhost.exchange(m.string("exchange")) == null)) {
+            // As in RabbitMQ 3.x, unbinding a queue or exchange that does not exist is a no-op.
+            channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
+            return;
+        }
+        // RabbitMQ checks exclusivity on bind but not on unbind.
+        Queue q = bind ? channel.accessibleQueue(m.string("queue")) : vhost.existingQueue(channel.queueName(m.string("queue")));
+        Exchange source = vhost.existingExchange(m.string("exchange"));
+        String key = m.string("routing-key");
+        if (bind) {
+            vhost.bind(source, q, key.isEmpty() && m.string("queue").isEmpty() ? q.name() : key, m.table("arguments"));
+            if (!m.bool("nowait")) {
+                channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_BIND_OK));
+            }
+        } else {
+            vhost.unbind(source, q, key, m.table("arguments"));
+            channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
+        }
+    }
+
+    void queuePurge(MethodFrame m) {
+        Queue q = channel.accessibleQueue(m.string("queue"));
+        boolean nowait = m.bool("nowait");
+        channel.suspend();
+        q.purge(channel.executor(), count -> channel.resume(() -> {
+            if (!nowait) {
+                channel.send(Method.QUEUE_PURGE_OK, count);
+            }
+        }));
+    }
+
+    void queueDelete(MethodFrame m) {
+        boolean nowait = m.bool("nowait");
+        Queue q = vhost.queue(channel.queueName(m.string("queue")));
+        if (q == null) {
+            if (!nowait) {
+                channel.send(Method.QUEUE_DELETE_OK, 0);
+            }
+            return;
+        }
+        vhost.checkExclusiveAccess(q, connection);
+        channel.suspend();
+        q.delete(m.bool("if-unused"), m.bool("if-empty"), channel.executor(), result -> channel.resume(() -> {
+            if (result instanceof AmqpException e) {
+                throw e.attributedTo(Method.QUEUE_DELETE);
+            }
+            if (!nowait) {
+                channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DELETE_OK, result));
+            }
+        }));
+    }
+}
