@@ -17,6 +17,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.channels.spi.SelectorProvider;
@@ -35,6 +36,19 @@ public final class AmqpServer implements AutoCloseable {
      */
     private static final int WRITE_HIGH_WATER_MARK = 1024 * 1024;
     private static final int WRITE_LOW_WATER_MARK = 512 * 1024;
+
+    /**
+     * The largest TCP segment Warren sends, set on the listening socket so every connection inherits
+     * it. It changes nothing on real networks (Ethernet's 1,460 bytes, jumbo frames' 8,960) and
+     * matters on loopback, whose 65,536-byte MTU makes segments of 64 KiB: a client with a 128 KiB
+     * receive buffer (PerfTest's, the Java client's default) can then open its window only a whole
+     * segment at a time, so after it fills the window stays shut until the sender's zero-window probe,
+     * 200 ms or more later, and deliveries stop for that long, many times a second under load
+     * (bench/README.md, "loopback"). With 16 KiB segments the window reopens as the client reads.
+     */
+    private static final int MAX_SEGMENT_SIZE = 16 * 1024;
+    /** Linux's {@code setsockopt(IPPROTO_TCP, TCP_MAXSEG)}, which Netty has no named option for. */
+    private static final IntegerUnixChannelOption TCP_MAXSEG = new IntegerUnixChannelOption("TCP_MAXSEG", 6, 2);
 
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
@@ -81,6 +95,9 @@ public final class AmqpServer implements AutoCloseable {
                         ch.pipeline().addLast("amqp", handler.get());
                     }
                 });
+        if (Epoll.isAvailable()) {
+            bootstrap.option(TCP_MAXSEG, MAX_SEGMENT_SIZE);
+        }
         listener = bootstrap.bind(new InetSocketAddress(address, port)).sync().channel();
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
