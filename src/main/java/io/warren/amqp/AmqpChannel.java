@@ -6,6 +6,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.warren.broker.ConsumerChannel;
 import io.warren.broker.Delivery;
 import io.warren.broker.Exchange;
+import io.warren.broker.Expiration;
 import io.warren.broker.Message;
 import io.warren.broker.Queue;
 import io.warren.broker.QueueConsumer;
@@ -357,6 +358,15 @@ final class AmqpChannel implements ConsumerChannel {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + userId
                     + "' but authenticated user was '" + connection.user() + "'", Method.BASIC_PUBLISH);
         }
+        if (header.hasExpiration()) {
+            try {
+                Expiration.check(header.properties().expiration);
+            } catch (AmqpException e) {
+                header.release();
+                content.release();
+                throw e.attributedTo(Method.BASIC_PUBLISH);
+            }
+        }
         Message message = new Message(exchange.name(), routingKey, header, content);
         if (tx != null) {
             tx.publish(exchange, message, mandatory);
@@ -399,8 +409,15 @@ final class AmqpChannel implements ConsumerChannel {
             } else {
                 List<Queue> queues = vhost.route(exchange, message, routeResult);
                 if (!queues.isEmpty()) {
+                    boolean confirmAlone = false;
                     for (int i = 0; i < queues.size(); i++) {
-                        pendingByQueue.computeIfAbsent(queues.get(i), k -> new ArrayList<>()).add(message.retain());
+                        Queue q = queues.get(i);
+                        pendingByQueue.computeIfAbsent(q, k -> new ArrayList<>()).add(message.retain());
+                        confirmAlone |= q.rejectsWhenFull();
+                    }
+                    if (confirmAlone && confirms != null) {
+                        // A queue that may refuse it: its own confirm, so that a basic.nack names just this message.
+                        flushPublishes();
                     }
                     return true;
                 }
@@ -451,15 +468,16 @@ final class AmqpChannel implements ConsumerChannel {
         if (!pendingByQueue.isEmpty()) {
             for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
                 Queue q = e.getKey();
-                boolean mustSync = batch != null && storesAny(q, e.getValue());
-                q.enqueue(e.getValue());
-                if (q.overloaded()) {
-                    connection.pauseReadingFor(q);
-                }
+                boolean mustSync = batch != null && (storesAny(q, e.getValue()) || q.rejectsWhenFull());
                 if (mustSync) {
                     PublisherConfirms.Batch waiting = batch;
                     waiting.waiting++;
-                    q.whenDurable(executor(), ok -> batchSynced(waiting, ok));
+                    q.enqueue(e.getValue(), executor(), ok -> batchSynced(waiting, ok));
+                } else {
+                    q.enqueue(e.getValue());
+                }
+                if (q.overloaded()) {
+                    connection.pauseReadingFor(q);
                 }
             }
             pendingByQueue.clear();

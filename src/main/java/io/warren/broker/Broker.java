@@ -141,9 +141,7 @@ public final class Broker implements AutoCloseable {
     public void close() {
         for (VirtualHost v : vhosts.values()) {
             for (Queue q : v.queues()) {
-                if (q instanceof ClassicQueue cq) {
-                    cq.shutdown().awaitUninterruptibly(5, TimeUnit.SECONDS);
-                }
+                q.shutdown().awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
         }
         store.close();

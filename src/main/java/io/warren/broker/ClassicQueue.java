@@ -1,31 +1,35 @@
 package io.warren.broker;
 
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.warren.protocol.AmqpException;
+import io.warren.protocol.ContentHeader;
+import io.warren.protocol.Properties;
 import io.warren.protocol.ReplyCode;
 import io.warren.store.Persister;
 import io.warren.store.QueueLog;
 import java.io.UncheckedIOException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * RabbitMQ's classic queue: FIFO, in memory, owned by one queue thread. Requeued messages go back
- * to their original place (they are served before anything published after them). Dispatch picks
- * the highest-priority consumer with credit, round robin among equals, and hands each channel one
- * batch per round.
+ * RabbitMQ's classic queue, an actor owned by one queue thread: the shell that takes messages in,
+ * hands them to consumers and settles them. Its ready messages are kept by a {@link MessageIndex}
+ * (priorities, paging to disk, expiry), its consumers by a {@link ConsumerSet}, publishers are
+ * held back by a {@link PublisherGate}, and what it gives up goes through a {@link DeadLetterer}.
+ * Requeued messages go back to their original place. Arguments: TTLs, x-expires, length limits
+ * with x-overflow, dead-lettering, x-max-priority, single active consumer, and x-delivery-limit
+ * (beyond RabbitMQ, whose classic queues have none).
  */
 public final class ClassicQueue implements Queue {
     private static final Logger log = LoggerFactory.getLogger(ClassicQueue.class);
@@ -36,165 +40,267 @@ public final class ClassicQueue implements Queue {
      * ({@link ConsumerChannel#canReceive}) once per message, so a round may overshoot its bound by this much.
      */
     private static final long ROUND_BYTES = 256 * 1024;
-    /**
-     * Messages (or body bytes) handed to the queue but not yet taken in, above which publishers stop
-     * being read: the queue's thread cannot keep up with what arrives...
-     */
-    private static final int INBOX_HIGH = 20_000;
-    private static final long INBOX_HIGH_BYTES = 16L * 1024 * 1024;
-    /** ...until it falls below these. */
-    private static final int INBOX_LOW = 5_000;
-    private static final long INBOX_LOW_BYTES = 4L * 1024 * 1024;
+    /** Expired messages dropped per task before the queue lets others run. */
+    private static final int EXPIRE_LIMIT = 4096;
     /** How long log records not waited for (acks, unconfirmed publishes) may stay buffered before they are written. */
     private static final long WRITE_DELAY_MILLIS = 5;
 
-    private final String vhost;
-    private final String name;
-    private final boolean durable;
-    private final boolean exclusive;
-    private final boolean autoDelete;
-    private final Map<String, Object> arguments;
-    private final Object owner;
+    private final QueueType.Spec spec;
+    private final QueueArguments args;
     private final EventExecutor executor;
-    private final Consumer<ClassicQueue> onDeleted;
+    private final Consumer<Queue> onDeleted;
     /** The message log of a durable queue (persistent messages only); null for a transient queue. */
     private final QueueLog store;
-    private boolean storeFailed;
-    private boolean writeScheduled;
-    /** Where transient messages of a non-durable queue go when it outgrows its memory budget (opened on first use). */
-    private final java.util.function.Supplier<QueueLog> spillLogs;
-    private QueueLog spill;
-    /** Bytes of ready messages held in memory, past which new messages stay only on disk. */
-    private final long memoryBudget;
+    private final PublisherGate gate = new PublisherGate();
 
     // Queue thread only from here on.
-    /** Ready messages in memory (the head of the queue)... */
-    private final ArrayDeque<Entry> ready = new ArrayDeque<>();
-    /** ...and after them, those only on disk: log positions, 8 bytes each (bit 62: redelivered). */
-    private final io.warren.util.LongRing paged = new io.warren.util.LongRing();
-    private long readyBytes;
-    private final TreeMap<Long, Entry> requeued = new TreeMap<>();
-    private final LongObjectHashMap<Entry> unacked = new LongObjectHashMap<>();
-    private final List<QueueConsumer> consumers = new ArrayList<>();
+    private final MessageIndex index;
+    private final ConsumerSet consumers;
+    private final DeadLetterer deadLetters;
+    private final MessageIndex.Expiry expiry = this::expiresAt;
+    private boolean storeFailed;
+    private boolean writeScheduled;
+    private final LongObjectHashMap<QueueEntry> unacked = new LongObjectHashMap<>();
     private final IdentityHashMap<ConsumerChannel, List<Delivery>> batches = new IdentityHashMap<>();
     private long nextId;
-    private int roundRobin;
     private boolean hadConsumer;
     private boolean dispatchScheduled;
     private volatile boolean deleted;
-    /** Any thread: messages posted by publishers that the queue thread has not taken in yet, and their body bytes. */
-    private final AtomicInteger inbox = new AtomicInteger();
-    private final AtomicLong inboxBytes = new AtomicLong();
-    /** Any thread adds; the queue thread runs them once the inbox is low again. */
-    private final ConcurrentLinkedQueue<Runnable> pausedPublishers = new ConcurrentLinkedQueue<>();
+    /** When the next expiry check runs (monotonic ms), and its timer. */
+    private long expiryCheckAt = QueueEntry.NEVER;
+    private ScheduledFuture<?> expiryTimer;
+    /** x-expires: when the queue was last used (monotonic ms). */
+    private long lastUsed = Clock.millis();
 
-    /** One message in the queue: its number in publish order, and whether it was delivered before. */
-    private static final class Entry {
-        final long id;
-        final Message message;
-        boolean redelivered;
-        /** Position of this message's persistent record in the log, or -1 when it has none. */
-        long position = -1;
-
-        Entry(long id, Message message) {
-            this.id = id;
-            this.message = message;
+    ClassicQueue(QueueType.Spec spec, QueueType.Home home) {
+        this.spec = spec;
+        this.args = spec.arguments();
+        this.executor = home.executor();
+        this.onDeleted = home.onDeleted();
+        this.store = home.log();
+        this.index = new MessageIndex(args.maxPriority, home.memoryBudget(), store, home.spillLogs(),
+                this::writeFailed, toString());
+        this.consumers = new ConsumerSet(args.singleActiveConsumer);
+        this.deadLetters = new DeadLetterer(home.vhost(), spec.name(), executor, this::forget);
+        if (args.expires > 0) {
+            executor.execute(this::scheduleQueueExpiry);
         }
     }
 
-    public ClassicQueue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
-                        Map<String, Object> arguments, Object owner, EventExecutor executor,
-                        Consumer<ClassicQueue> onDeleted) {
-        this(vhost, name, durable, exclusive, autoDelete, arguments, owner, executor, onDeleted, null, null, Long.MAX_VALUE);
-    }
-
-    public ClassicQueue(String vhost, String name, boolean durable, boolean exclusive, boolean autoDelete,
-                        Map<String, Object> arguments, Object owner, EventExecutor executor,
-                        Consumer<ClassicQueue> onDeleted, QueueLog store,
-                        java.util.function.Supplier<QueueLog> spillLogs, long memoryBudget) {
-        this.store = store;
-        this.spillLogs = spillLogs;
-        this.memoryBudget = memoryBudget;
-        this.vhost = vhost;
-        this.name = name;
-        this.durable = durable;
-        this.exclusive = exclusive;
-        this.autoDelete = autoDelete;
-        this.arguments = arguments == null ? Map.of() : arguments;
-        this.owner = owner;
-        this.executor = executor;
-        this.onDeleted = onDeleted;
-    }
-
-    @Override public String name() { return name; }
-    @Override public String vhost() { return vhost; }
-    @Override public boolean durable() { return durable; }
-    @Override public boolean exclusive() { return exclusive; }
-    @Override public boolean autoDelete() { return autoDelete; }
-    @Override public Map<String, Object> arguments() { return arguments; }
-    @Override public Object owner() { return owner; }
+    @Override public String name() { return spec.name(); }
+    @Override public String vhost() { return spec.vhost(); }
+    @Override public boolean durable() { return spec.durable(); }
+    @Override public boolean exclusive() { return spec.exclusive(); }
+    @Override public boolean autoDelete() { return spec.autoDelete(); }
+    @Override public Map<String, Object> arguments() { return args.raw(); }
+    @Override public QueueArguments queueArguments() { return args; }
+    @Override public Object owner() { return spec.owner(); }
     @Override public EventExecutor executor() { return executor; }
     @Override public boolean isDeleted() { return deleted; }
 
     @Override
-    public void enqueue(List<Message> messages) {
-        long bytes = 0;
-        for (int i = 0; i < messages.size(); i++) {
-            bytes += messages.get(i).bodySize();
-        }
-        long batchBytes = bytes;
-        inbox.addAndGet(messages.size());
-        inboxBytes.addAndGet(batchBytes);
+    public boolean rejectsWhenFull() {
+        return args.hasLengthLimit() && args.overflow != QueueArguments.Overflow.DROP_HEAD;
+    }
+
+    // ---------------------------------------------------------------- taking messages in
+
+    @Override
+    public void enqueue(List<Message> messages, EventExecutor replyTo, Persister.SyncCallback stored) {
+        long batchBytes = gate.posted(messages);
         executor.execute(() -> {
-            inbox.addAndGet(-messages.size());
-            inboxBytes.addAndGet(-batchBytes);
-            if (!pausedPublishers.isEmpty() && caughtUp()) {
-                resumePublishers();
-            }
+            gate.arrived(messages.size(), batchBytes);
             if (deleted) {
                 for (Message m : messages) {
-                    if (store != null && m.storedBody() != null && m.header().persistent()) {
-                        store.releaseBody(m.storedBody());
-                    }
-                    m.release();
+                    discard(m);
+                }
+                if (stored != null) {
+                    replyTo.execute(() -> stored.synced(true));
                 }
                 return;
             }
+            long now = Clock.millis();
+            boolean refused = false;
             for (Message m : messages) {
-                take(nextId++, m);
+                refused |= !take(nextId++, m, now);
             }
-            flushStore();
-            dispatch();
+            dispatch(now);
+            enforceLimits();
+            // A message with a TTL of 0 that no consumer took at once goes now.
+            expireDue(now + 1);
+            afterTask();
+            if (stored != null) {
+                whenDurable(replyTo, stored, refused);
+            }
         });
     }
 
-    /**
-     * Takes one published message in: into memory while the queue is within its budget and nothing
-     * is waiting on disk before it, else onto disk only (written if it is not already).
-     */
-    private void take(long id, Message m) {
-        boolean persistent = store != null && m.header().persistent();
-        int cost = cost(m);
-        if (paged.isEmpty() && readyBytes + cost <= memoryBudget) {
-            Entry e = new Entry(id, m);
-            if (persistent) {
-                persist(e);
+    /** Takes one published message in; false when x-overflow refused it (the queue is full). */
+    private boolean take(long id, Message m, long now) {
+        if (rejectsWhenFull() && wouldOverflow(m)) {
+            if (args.overflow == QueueArguments.Overflow.REJECT_PUBLISH_DLX) {
+                releaseStoredBody(m);
+                deadLetter(new QueueEntry(id, m, 0, QueueEntry.NEVER), DeadLetterer.MAXLEN);
+            } else {
+                discard(m);
             }
-            ready.add(e);
-            readyBytes += cost;
+            return false;
+        }
+        long ttl = ttlOf(m);
+        long expiresAt = ttl < 0 ? QueueEntry.NEVER : now + ttl;
+        index.add(id, m, expiresAt, ttl >= 0 && ttl != args.messageTtl);
+        return true;
+    }
+
+    private boolean wouldOverflow(Message m) {
+        return args.maxLength >= 0 && index.count() >= args.maxLength
+                || args.maxLengthBytes >= 0 && index.bytes() + m.bodySize() > args.maxLengthBytes;
+    }
+
+    private boolean overLimit() {
+        return args.maxLength >= 0 && index.count() > args.maxLength
+                || args.maxLengthBytes >= 0 && index.bytes() > args.maxLengthBytes;
+    }
+
+    /** x-overflow drop-head: the oldest ready messages go (dead-lettered as maxlen) until the queue fits. */
+    private void enforceLimits() {
+        if (!args.hasLengthLimit() || rejectsWhenFull()) {
             return;
         }
-        try {
-            long position = persistent ? store.appendPublish(id, m) : pagingLog().appendTransient(id, m);
-            paged.add(position);
-            m.release();
-        } catch (UncheckedIOException failure) {
-            log.error("{}: cannot move a message out of memory: {}; keeping it in memory", this, failure.getMessage());
-            storeFailed |= persistent;
-            ready.add(new Entry(id, m));
-            readyBytes += cost;
+        while (overLimit()) {
+            QueueEntry e = index.poll(expiry);
+            if (e == null) {
+                break;
+            }
+            deadLetter(e, DeadLetterer.MAXLEN);
         }
     }
+
+    /** A message's time to live in ms: the lower of the queue's and its own {@code expiration}; -1 for none. */
+    private long ttlOf(Message m) {
+        long ttl = args.messageTtl;
+        if (m.header().hasExpiration()) {
+            long own = Expiration.millis(m.header().properties().expiration);
+            if (own >= 0 && (ttl < 0 || own < ttl)) {
+                ttl = own;
+            }
+        }
+        return ttl;
+    }
+
+    /** For messages read back after a restart: their expiry counted from now. */
+    private long expiresAt(Message m, long now) {
+        long ttl = ttlOf(m);
+        return ttl < 0 ? QueueEntry.NEVER : now + ttl;
+    }
+
+    /** Drops a message the queue does not keep (deleted queue, refused publish). */
+    private void discard(Message m) {
+        releaseStoredBody(m);
+        m.release();
+    }
+
+    /** Gives back this queue's share of a body written once for several durable queues. */
+    private void releaseStoredBody(Message m) {
+        if (store != null && m.storedBody() != null && m.header().persistent()) {
+            store.releaseBody(m.storedBody());
+        }
+    }
+
+    // ---------------------------------------------------------------- expiry
+
+    /** Drops (dead-letters) the ready messages whose expiry is before {@code now}, then sets the timer for the next. */
+    private void expireDue(long now) {
+        if (args.messageTtl < 0 && !index.mayHaveExpiry()) {
+            return;
+        }
+        int n = 0;
+        for (QueueEntry e; n < EXPIRE_LIMIT && (e = index.pollExpired(now, expiry)) != null; n++) {
+            deadLetter(e, DeadLetterer.EXPIRED);
+        }
+        if (n == EXPIRE_LIMIT) {
+            executor.execute(() -> {
+                expireDue(Clock.millis());
+                afterTask();
+            });
+            return;
+        }
+        scheduleExpiryCheck(index.nextExpiry());
+    }
+
+    private void scheduleExpiryCheck(long at) {
+        if (at == QueueEntry.NEVER || deleted || at >= expiryCheckAt) {
+            return;
+        }
+        if (expiryTimer != null) {
+            expiryTimer.cancel(false);
+        }
+        expiryCheckAt = at;
+        long delay = Math.max(0, at + 1 - Clock.millis());
+        expiryTimer = executor.schedule(() -> {
+            expiryCheckAt = QueueEntry.NEVER;
+            expiryTimer = null;
+            long now = Clock.millis();
+            expireDue(now);
+            dispatch(now);
+            afterTask();
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** x-expires: the queue deletes itself once unused (no consumers, get or redeclare) for that long. */
+    private void scheduleQueueExpiry() {
+        if (deleted) {
+            return;
+        }
+        long idle = Clock.millis() - lastUsed;
+        if (consumers.isEmpty() && idle >= args.expires) {
+            log.info("{}: deleted after {} ms unused (x-expires)", this, args.expires);
+            notifyCancelled(deleteNow());
+            return;
+        }
+        long wait = consumers.isEmpty() ? args.expires - idle : args.expires;
+        executor.schedule(this::scheduleQueueExpiry, Math.max(1, wait), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void redeclared() {
+        executor.execute(() -> lastUsed = Clock.millis());
+    }
+
+    // ---------------------------------------------------------------- giving messages up
+
+    /** Dead-letters a message that left the queue (or drops it without a dead-letter exchange). */
+    private void deadLetter(QueueEntry e, String reason) {
+        deadLetters.deadLetter(e, reason, args.deadLetterExchange, args.deadLetterRoutingKey);
+    }
+
+    /** Settles a stored message in the log (acked, dropped or purged) and lets go of it. */
+    private void forget(QueueEntry e) {
+        settleRecord(e);
+        e.message.release();
+    }
+
+    /** Writes the ack record of a stored message and releases its shared body; the message itself stays. */
+    private void settleRecord(QueueEntry e) {
+        if (e.position >= 0 && store != null && !deleted) {
+            try {
+                store.appendAck(e.id, e.position);
+            } catch (UncheckedIOException failure) {
+                log.warn("{}: cannot record an ack: {} (the message may come back after a restart)", this, failure.getMessage());
+            }
+        }
+        if (e.position >= 0 && store != null && e.message.storedBody() != null) {
+            store.releaseBody(e.message.storedBody());
+        }
+    }
+
+    /** The end of every task that changed messages: copies to dead-letter queues go, log records get written. */
+    private void afterTask() {
+        deadLetters.flush();
+        flushStore();
+    }
+
+    // ---------------------------------------------------------------- the log
 
     /**
      * Moves the few live messages out of sparse log segments (see {@link QueueLog#sparseSegments})
@@ -206,7 +312,11 @@ public final class ClassicQueue implements Queue {
         }
         for (long segment : store.sparseSegments()) {
             try {
-                relocateSegment(segment);
+                index.forEachInMemory(e -> relocate(e, segment));
+                for (QueueEntry e : unacked.values()) {
+                    relocate(e, segment);
+                }
+                index.replacePagedPositions(p -> QueueLog.segmentOf(p) == segment ? store.relocate(p) : p);
             } catch (UncheckedIOException failure) {
                 log.warn("{}: compaction of its log failed: {}", this, failure.getMessage());
                 return;
@@ -214,26 +324,7 @@ public final class ClassicQueue implements Queue {
         }
     }
 
-    private void relocateSegment(long segment) {
-        for (Entry e : ready) {
-            relocate(e, segment);
-        }
-        for (Entry e : requeued.values()) {
-            relocate(e, segment);
-        }
-        for (Entry e : unacked.values()) {
-            relocate(e, segment);
-        }
-        paged.replaceAll(p -> {
-            long position = p & ~REDELIVERED_BIT;
-            if (QueueLog.segmentOf(position) != segment) {
-                return p;
-            }
-            return store.relocate(position) | (p & REDELIVERED_BIT);
-        });
-    }
-
-    private void relocate(Entry e, long segment) {
+    private void relocate(QueueEntry e, long segment) {
         if (e.position >= 0 && QueueLog.segmentOf(e.position) == segment) {
             e.position = store.relocate(e.position);
         }
@@ -248,6 +339,7 @@ public final class ClassicQueue implements Queue {
         if (deleted || writeScheduled) {
             return;
         }
+        QueueLog spill = index.spill();
         if (store != null && store.hasUnwritten() || spill != null && spill.hasUnwritten()) {
             writeScheduled = true;
             executor.schedule(this::writeStore, WRITE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
@@ -272,6 +364,7 @@ public final class ClassicQueue implements Queue {
             if (store != null) {
                 store.flushWrites();
             }
+            QueueLog spill = index.spill();
             if (spill != null) {
                 spill.flushWrites();
             }
@@ -280,136 +373,62 @@ public final class ClassicQueue implements Queue {
         }
     }
 
-    private static int cost(Message m) {
-        return m.bodySize() + 256;
-    }
-
-    /** The log paged-out messages live in: the durable log, or this queue's spill log. */
-    private QueueLog pagingLog() {
-        if (store != null) {
-            return store;
-        }
-        if (spill == null) {
-            spill = spillLogs.get();
-        }
-        return spill;
-    }
-
-    /** Brings messages back from disk into memory, in order, up to half the budget. */
-    private void pageIn() {
-        int n = 0;
-        while (!paged.isEmpty() && n < 1024 && readyBytes < memoryBudget / 2) {
-            long p = paged.poll();
-            long position = p & ~REDELIVERED_BIT;
-            QueueLog.Record r = pagingLog().read(position);
-            if (r == null) {
-                continue;
-            }
-            Entry e = new Entry(r.id(), r.message());
-            e.redelivered = (p & REDELIVERED_BIT) != 0;
-            if (r.persistent()) {
-                e.position = position;
-            } else {
-                pagingLog().releaseTransient(position);
-            }
-            ready.add(e);
-            readyBytes += cost(r.message());
-            n++;
-        }
-    }
-
-    private static final long REDELIVERED_BIT = 1L << 62;
-
-    private void persist(Entry e) {
-        try {
-            e.position = store.appendPublish(e.id, e.message);
-        } catch (UncheckedIOException failure) {
-            writeFailed(failure);
-        }
-    }
-
-    /** Settles a stored message in the log (acked, dropped or purged). */
-    private void forget(Entry e) {
-        if (e.position >= 0 && store != null && !deleted) {
-            try {
-                store.appendAck(e.id, e.position);
-            } catch (UncheckedIOException failure) {
-                log.warn("{}: cannot record an ack: {} (the message may come back after a restart)", this, failure.getMessage());
-            }
-        }
-        if (e.position >= 0 && store != null && e.message.storedBody() != null) {
-            store.releaseBody(e.message.storedBody());
-        }
-        e.message.release();
-    }
-
     /** Puts messages found in the log back, as they were, before the queue serves anyone. */
-    public void restore(QueueLog.Recovery recovery) {
-        io.warren.util.LongRing positions = recovery.positions();
-        while (!positions.isEmpty()) {
-            // It may have been delivered before the restart: say so, as RabbitMQ does.
-            paged.add(positions.poll() | REDELIVERED_BIT);
-        }
+    void restore(QueueLog.Recovery recovery) {
+        index.restore(recovery.positions(), args.messageTtl < 0 ? QueueEntry.NEVER : Clock.millis() + args.messageTtl);
         nextId = recovery.nextId();
-        pageIn();
+        if (args.messageTtl >= 0) {
+            executor.execute(() -> scheduleExpiryCheck(index.nextExpiry()));
+        }
     }
 
     /** Messages recovered or waiting on disk (for recovery's log line and tests). */
-    public long messageCount() {
-        return readyCount();
+    long messageCount() {
+        return index.count();
     }
 
     @Override
     public void whenDurable(EventExecutor replyTo, Persister.SyncCallback done) {
-        executor.execute(() -> {
-            if (store == null) {
-                replyTo.execute(() -> done.synced(true));
-                return;
-            }
-            boolean failed = storeFailed;
-            storeFailed = false;
-            try {
-                store.whenSynced(ok -> replyTo.execute(() -> done.synced(ok && !failed)));
-            } catch (UncheckedIOException failure) {
-                writeFailed(failure);
-                storeFailed = false;
-                replyTo.execute(() -> done.synced(false));
-            }
-        });
+        executor.execute(() -> whenDurable(replyTo, done, false));
     }
 
-    /**
-     * Credit flow, as RabbitMQ's between channel and queue: publishers wait only while this queue's
-     * thread is behind with taking in what they sent. How fast consumers take messages never
-     * matters here: what they do not take waits in the queue (on disk past its memory budget).
-     */
+    private void whenDurable(EventExecutor replyTo, Persister.SyncCallback done, boolean refused) {
+        if (store == null) {
+            replyTo.execute(() -> done.synced(!refused));
+            return;
+        }
+        boolean failed = storeFailed || refused;
+        storeFailed = false;
+        try {
+            store.whenSynced(ok -> replyTo.execute(() -> done.synced(ok && !failed)));
+        } catch (UncheckedIOException failure) {
+            writeFailed(failure);
+            storeFailed = false;
+            replyTo.execute(() -> done.synced(false));
+        }
+    }
+
     @Override
     public boolean overloaded() {
-        return inbox.get() > INBOX_HIGH || inboxBytes.get() > INBOX_HIGH_BYTES;
-    }
-
-    private boolean caughtUp() {
-        return inbox.get() < INBOX_LOW && inboxBytes.get() < INBOX_LOW_BYTES;
+        return gate.overloaded();
     }
 
     @Override
     public void onRelief(Runnable resume) {
-        pausedPublishers.add(resume);
-        if (caughtUp() || deleted) {
-            executor.execute(this::resumePublishers);
+        gate.pause(resume);
+        if (gate.caughtUp() || deleted) {
+            executor.execute(gate::resumeAll);
         }
     }
 
-    private void resumePublishers() {
-        for (Runnable r; (r = pausedPublishers.poll()) != null; ) {
-            r.run();
-        }
-    }
+    // ---------------------------------------------------------------- consumers
 
     @Override
     public void counts(EventExecutor replyTo, Consumer<long[]> reply) {
         executor.execute(() -> {
-            long[] counts = {readyCount(), activeConsumers()};
+            expireDue(Clock.millis());
+            afterTask();
+            long[] counts = {index.count(), consumers.size()};
             replyTo.execute(() -> reply.accept(counts));
         });
     }
@@ -419,18 +438,19 @@ public final class ClassicQueue implements Queue {
         executor.execute(() -> {
             RuntimeException error = null;
             if (deleted) {
-                error = new AmqpException(ReplyCode.NOT_FOUND, "no queue '" + name + "' in vhost '" + vhost + "'");
-            } else if (!consumers.isEmpty() && (consumer.exclusive() || consumers.get(0).exclusive())) {
-                error = new AmqpException(ReplyCode.ACCESS_REFUSED,
-                        "queue '" + name + "' in vhost '" + vhost + "' in exclusive use");
+                error = new AmqpException(ReplyCode.NOT_FOUND, "no " + this);
+            } else if (consumers.exclusiveConflict(consumer)) {
+                error = new AmqpException(ReplyCode.ACCESS_REFUSED, this + " in exclusive use");
             } else {
                 consumers.add(consumer);
                 hadConsumer = true;
+                lastUsed = Clock.millis();
             }
             RuntimeException result = error;
             replyTo.execute(() -> reply.accept(result));
             if (error == null) {
-                dispatch();
+                dispatch(Clock.millis());
+                afterTask();
             }
         });
     }
@@ -443,16 +463,20 @@ public final class ClassicQueue implements Queue {
                 replyTo.execute(done);
             }
             deleteIfUnused();
+            if (!deleted) {
+                dispatch(Clock.millis()); // a single active consumer's successor takes over
+                afterTask();
+            }
         });
     }
 
     private void removeConsumer(QueueConsumer consumer) {
-        consumer.cancelled = true;
         consumers.remove(consumer);
+        lastUsed = Clock.millis();
     }
 
     private void deleteIfUnused() {
-        if (autoDelete && hadConsumer && consumers.isEmpty() && !deleted) {
+        if (spec.autoDelete() && hadConsumer && consumers.isEmpty() && !deleted) {
             notifyCancelled(deleteNow());
         }
     }
@@ -460,25 +484,61 @@ public final class ClassicQueue implements Queue {
     @Override
     public void get(ConsumerChannel channel, boolean noAck, EventExecutor replyTo, Consumer<Delivery> reply) {
         executor.execute(() -> {
-            Entry e = deleted ? null : poll();
+            lastUsed = Clock.millis();
+            QueueEntry e = null;
+            if (!deleted) {
+                expireDue(lastUsed);
+                e = index.poll(expiry);
+            }
             Delivery delivery = null;
             if (e != null) {
-                if (!noAck) {
-                    unacked.put(e.id, e);
-                }
-                delivery = new Delivery(this, null, e.message, e.id, e.redelivered, (int) Math.min(Integer.MAX_VALUE, readyCount()));
-                e.redelivered = true;
+                delivery = new Delivery(this, null, outgoing(e), e.id, e.redelivered,
+                        (int) Math.min(Integer.MAX_VALUE, index.count()));
+                handedOut(e, noAck, null);
             }
             Delivery result = delivery;
             replyTo.execute(() -> reply.accept(result));
+            afterTask();
         });
+    }
+
+    /** A message leaves the ready ones for a consumer: unacked until settled, or settled at once with no-ack. */
+    private void handedOut(QueueEntry e, boolean noAck, QueueConsumer c) {
+        e.redelivered = true;
+        if (noAck) {
+            settleRecord(e); // the channel releases the message once written
+        } else {
+            unacked.put(e.id, e);
+            if (c != null) {
+                c.unacked++;
+            }
+        }
+    }
+
+    /**
+     * The message as it goes out: with x-delivery-limit, redeliveries carry an {@code x-delivery-count}
+     * header (the number of times it came back), as RabbitMQ's quorum queues do. The caller's delivery
+     * owns one reference for a no-ack consumer.
+     */
+    private Message outgoing(QueueEntry e) {
+        if (args.deliveryLimit >= 0 && e.returns > 0) {
+            Properties p = e.message.header().decodeCopy();
+            Map<String, Object> headers = p.headers == null ? new LinkedHashMap<>() : new LinkedHashMap<>(p.headers);
+            headers.put("x-delivery-count", (long) e.returns);
+            p.headers = headers;
+            Message copy = e.message.withHeader(ContentHeader.of(e.message.header().bodySize(), p, PooledByteBufAllocator.DEFAULT));
+            copy.storedBody(e.message.storedBody());
+            e.message.release();
+            e.message = copy;
+        }
+        return e.message;
     }
 
     @Override
     public void ack(QueueConsumer consumer, long[] ids, int count) {
         executor.execute(() -> {
             for (int i = 0; i < count; i++) {
-                Entry e = unacked.remove(ids[i]);
+                QueueEntry e = unacked.remove(ids[i]);
                 if (e != null) {
                     forget(e);
                     if (consumer != null) {
@@ -487,8 +547,8 @@ public final class ClassicQueue implements Queue {
                 }
             }
             compactIfNeeded();
-            flushStore();
-            dispatch();
+            dispatch(Clock.millis());
+            afterTask();
         });
     }
 
@@ -496,7 +556,7 @@ public final class ClassicQueue implements Queue {
     public void reject(QueueConsumer consumer, long[] ids, int count, boolean requeue) {
         executor.execute(() -> {
             for (int i = 0; i < count; i++) {
-                Entry e = unacked.remove(ids[i]);
+                QueueEntry e = unacked.remove(ids[i]);
                 if (e == null) {
                     continue;
                 }
@@ -504,21 +564,34 @@ public final class ClassicQueue implements Queue {
                     consumer.unacked--;
                 }
                 if (requeue && !deleted) {
-                    e.redelivered = true;
-                    requeued.put(e.id, e);
-                } else {
+                    returned(e);
+                } else if (deleted) {
                     forget(e);
+                } else {
+                    deadLetter(e, DeadLetterer.REJECTED);
                 }
             }
-            flushStore();
-            dispatch();
+            long now = Clock.millis();
+            dispatch(now);
+            enforceLimits();
+            afterTask();
         });
+    }
+
+    /** A delivered message came back unsettled: to its old place, or dead-lettered past x-delivery-limit. */
+    private void returned(QueueEntry e) {
+        e.returns++;
+        if (args.deliveryLimit >= 0 && e.returns > args.deliveryLimit) {
+            deadLetter(e, DeadLetterer.DELIVERY_LIMIT);
+            return;
+        }
+        index.requeue(e);
     }
 
     @Override
     public void purge(EventExecutor replyTo, Consumer<Long> reply) {
         executor.execute(() -> {
-            long count = dropReady();
+            long count = index.drain(this::forget, true);
             flushStore();
             replyTo.execute(() -> reply.accept(count));
         });
@@ -529,16 +602,14 @@ public final class ClassicQueue implements Queue {
         executor.execute(() -> {
             Object result;
             if (ifUnused && !consumers.isEmpty()) {
-                result = new AmqpException(ReplyCode.PRECONDITION_FAILED,
-                        "queue '" + name + "' in vhost '" + vhost + "' in use");
-            } else if (ifEmpty && readyCount() > 0) {
-                result = new AmqpException(ReplyCode.PRECONDITION_FAILED,
-                        "queue '" + name + "' in vhost '" + vhost + "' not empty");
+                result = new AmqpException(ReplyCode.PRECONDITION_FAILED, this + " in use");
+            } else if (ifEmpty && index.count() > 0) {
+                result = new AmqpException(ReplyCode.PRECONDITION_FAILED, this + " not empty");
             } else if (deleted) {
                 result = 0L;
             } else {
                 // As RabbitMQ: delete-ok first, then the consumers' basic.cancel.
-                long count = readyCount();
+                long count = index.count();
                 List<QueueConsumer> cancelled = deleteNow();
                 replyTo.execute(() -> reply.accept(count));
                 notifyCancelled(cancelled);
@@ -551,20 +622,16 @@ public final class ClassicQueue implements Queue {
     /** Deletes the queue and its messages; returns the consumers it had, to be told (after any reply). */
     private List<QueueConsumer> deleteNow() {
         deleted = true;
-        resumePublishers();
-        dropReady();
+        gate.resumeAll();
+        if (expiryTimer != null) {
+            expiryTimer.cancel(false);
+        }
+        index.drain(this::forget, store != null);
         if (store != null) {
             store.delete();
         }
-        if (spill != null) {
-            spill.delete();
-            spill = null;
-        }
-        List<QueueConsumer> cancelled = new ArrayList<>(consumers);
-        for (QueueConsumer c : cancelled) {
-            c.cancelled = true;
-        }
-        consumers.clear();
+        index.deleteSpill();
+        List<QueueConsumer> cancelled = consumers.clear();
         onDeleted.accept(this);
         return cancelled;
     }
@@ -575,93 +642,41 @@ public final class ClassicQueue implements Queue {
         }
     }
 
-    private long dropReady() {
-        long count = readyCount();
-        for (Entry e : requeued.values()) {
-            forget(e);
-        }
-        requeued.clear();
-        for (Entry e; (e = ready.poll()) != null; ) {
-            forget(e);
-        }
-        readyBytes = 0;
-        dropPaged();
-        return count;
-    }
-
-    /** Settles every message that is only on disk (read back for its id and shared body). */
-    private void dropPaged() {
-        if (paged.isEmpty()) {
-            return;
-        }
-        if (deleted && store == null) {
-            paged.clear();
-            return;
-        }
-        while (!paged.isEmpty()) {
-            long position = paged.poll() & ~REDELIVERED_BIT;
-            QueueLog.Record r = pagingLog().read(position);
-            if (r == null) {
-                continue;
-            }
-            Entry e = new Entry(r.id(), r.message());
-            if (r.persistent()) {
-                e.position = position;
-            } else {
-                pagingLog().releaseTransient(position);
-            }
-            forget(e);
-        }
-    }
-
     @Override
     public void wakeUp() {
-        executor.execute(this::dispatch);
-    }
-
-    private long readyCount() {
-        return ready.size() + requeued.size() + paged.size();
-    }
-
-    private int activeConsumers() {
-        return consumers.size();
-    }
-
-    private Entry poll() {
-        if (!requeued.isEmpty()) {
-            return requeued.pollFirstEntry().getValue();
-        }
-        if (ready.isEmpty() && !paged.isEmpty()) {
-            pageIn();
-        }
-        Entry e = ready.poll();
-        if (e != null) {
-            readyBytes -= cost(e.message);
-        }
-        return e;
+        executor.execute(() -> {
+            dispatch(Clock.millis());
+            afterTask();
+        });
     }
 
     /** Hands ready messages to consumers with credit, one batch per channel, then yields. */
-    private void dispatch() {
+    private void dispatch(long now) {
         dispatchScheduled = false;
-        if (deleted || consumers.isEmpty() || readyCount() == 0) {
+        if (deleted || consumers.isEmpty() || index.isEmpty()) {
             return;
         }
+        expireDue(now);
         int delivered = 0;
         long bytes = 0;
-        while (delivered < ROUND_LIMIT && bytes < ROUND_BYTES && readyCount() > 0) {
-            QueueConsumer c = pickConsumer();
+        while (delivered < ROUND_LIMIT && bytes < ROUND_BYTES && !index.isEmpty()) {
+            QueueConsumer c = consumers.pick();
             if (c == null) {
                 break;
             }
-            Entry e = poll();
-            if (!c.noAck()) {
-                unacked.put(e.id, e);
-                c.unacked++;
+            QueueEntry e = index.poll(expiry);
+            if (e == null) {
+                consumers.giveBack(c);
+                break;
+            }
+            if (e.expiredAt(now)) {
+                consumers.giveBack(c);
+                deadLetter(e, DeadLetterer.EXPIRED);
+                continue;
             }
             batches.computeIfAbsent(c.channel(), k -> new ArrayList<>())
-                    .add(new Delivery(this, c, e.message, e.id, e.redelivered, 0));
-            e.redelivered = true;
+                    .add(new Delivery(this, c, outgoing(e), e.id, e.redelivered, 0));
+            handedOut(e, c.noAck(), c);
             delivered++;
             bytes += e.message.bodySize();
         }
@@ -669,38 +684,13 @@ public final class ClassicQueue implements Queue {
             b.getKey().hand(b.getValue());
         }
         batches.clear();
-        if ((delivered == ROUND_LIMIT || bytes >= ROUND_BYTES) && readyCount() > 0 && !dispatchScheduled) {
+        if ((delivered == ROUND_LIMIT || bytes >= ROUND_BYTES) && !index.isEmpty() && !dispatchScheduled) {
             dispatchScheduled = true;
-            executor.execute(this::dispatch);
+            executor.execute(() -> {
+                dispatch(Clock.millis());
+                afterTask();
+            });
         }
-    }
-
-    /**
-     * The next consumer to deliver to: the highest priority among those with credit, round robin
-     * among equals. Takes one unit of the channel's shared prefetch when it has one.
-     */
-    private QueueConsumer pickConsumer() {
-        int n = consumers.size();
-        QueueConsumer best = null;
-        int bestIndex = -1;
-        for (int i = 0; i < n; i++) {
-            int index = (roundRobin + i) % n;
-            QueueConsumer c = consumers.get(index);
-            if ((best == null || c.priority() > best.priority()) && c.hasCredit() && c.channel().canReceive()) {
-                if (!c.noAck() && !c.channel().tryTakeChannelCredit()) {
-                    continue;
-                }
-                if (best != null && !best.noAck()) {
-                    best.channel().returnChannelCredit();
-                }
-                best = c;
-                bestIndex = index;
-            }
-        }
-        if (best != null) {
-            roundRobin = bestIndex + 1;
-        }
-        return best;
     }
 
     @Override
@@ -710,42 +700,36 @@ public final class ClassicQueue implements Queue {
                 removeConsumer(c);
             }
             for (int i = 0; i < count; i++) {
-                Entry e = unacked.remove(unackedIds[i]);
+                QueueEntry e = unacked.remove(unackedIds[i]);
                 if (e == null) {
                     continue;
                 }
                 if (deleted) {
                     forget(e);
                 } else {
-                    e.redelivered = true;
-                    requeued.put(e.id, e);
+                    returned(e);
                 }
             }
             deleteIfUnused();
-            flushStore();
-            dispatch();
+            if (!deleted) {
+                dispatch(Clock.millis());
+                enforceLimits();
+            }
+            afterTask();
         });
     }
 
-    /** Broker shutdown: closes the message log (on the queue's thread). */
-    public io.netty.util.concurrent.Future<?> shutdown() {
+    @Override
+    public Future<?> shutdown() {
         return executor.submit(() -> {
             if (store != null && !deleted) {
                 store.close();
             }
-            if (spill != null) {
-                spill.delete();
-                spill = null;
+            if (expiryTimer != null) {
+                expiryTimer.cancel(false);
             }
-            paged.clear();
             // Release what memory holds; the log (if any) keeps the persistent messages.
-            for (Entry e : requeued.values()) {
-                e.message.release();
-            }
-            requeued.clear();
-            for (Entry e; (e = ready.poll()) != null; ) {
-                e.message.release();
-            }
+            index.releaseAll();
             unacked.values().forEach(e -> e.message.release());
             unacked.clear();
             consumers.clear();
@@ -754,6 +738,6 @@ public final class ClassicQueue implements Queue {
 
     @Override
     public String toString() {
-        return "queue '" + name + "' in vhost '" + vhost + "'";
+        return "queue '" + spec.name() + "' in vhost '" + spec.vhost() + "'";
     }
 }

@@ -56,7 +56,7 @@ public final class HeadersExchange extends Exchange {
         Object v = arguments.get(X_MATCH);
         String s = FieldValues.string(v);
         if (s == null) {
-            return "Invalid x-match field type " + typeName(v) + " (value " + v + "); expected longstr";
+            return "Invalid x-match field type " + FieldValues.typeName(v) + " (value " + v + "); expected longstr";
         }
         return switch (s) {
             case "all", "any", "all-with-x", "any-with-x" -> null;
@@ -238,8 +238,8 @@ public final class HeadersExchange extends Exchange {
 
     /** Equality of nested values, which keep their field type letters in RabbitMQ. */
     private static boolean typedEquals(Object a, Object b) {
-        char ta = typeLetter(a);
-        if (ta != typeLetter(b)) {
+        char ta = letter(a);
+        if (ta != letter(b)) {
             return false;
         }
         switch (ta) {
@@ -293,47 +293,7 @@ public final class HeadersExchange extends Exchange {
         return v instanceof FieldValues.LongString ls ? ls.bytes() : ((String) v).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The field-table type letter a value is written with; '?' for a type the codec does not write. */
-    private static char typeLetter(Object v) {
-        if (v == null || v == Binding.VOID) return 'V';
-        if (v instanceof String || v instanceof FieldValues.LongString) return 'S';
-        if (v instanceof byte[]) return 'x';
-        if (v instanceof Boolean) return 't';
-        if (v instanceof Byte) return 'b';
-        if (v instanceof FieldValues.UByte) return 'B';
-        if (v instanceof Short) return 's';
-        if (v instanceof FieldValues.UShort) return 'u';
-        if (v instanceof Integer) return 'I';
-        if (v instanceof FieldValues.UInt) return 'i';
-        if (v instanceof Long) return 'l';
-        if (v instanceof Float) return 'f';
-        if (v instanceof Double) return 'd';
-        if (v instanceof BigDecimal) return 'D';
-        if (v instanceof FieldValues.Timestamp) return 'T';
-        if (v instanceof Map<?, ?>) return 'F';
-        if (v instanceof List<?>) return 'A';
-        return '?';
-    }
-
-    private static String typeName(Object v) {
-        return switch (typeLetter(v)) {
-            case 'V' -> "void";
-            case 'x' -> "binary";
-            case 't' -> "bool";
-            case 'b' -> "byte";
-            case 'B' -> "unsignedbyte";
-            case 's' -> "short";
-            case 'u' -> "unsignedshort";
-            case 'I' -> "signedint";
-            case 'i' -> "unsignedint";
-            case 'l' -> "long";
-            case 'f' -> "float";
-            case 'd' -> "double";
-            case 'D' -> "decimal";
-            case 'T' -> "timestamp";
-            case 'F' -> "table";
-            case 'A' -> "array";
-            default -> v.getClass().getSimpleName();
-        };
+    private static char letter(Object v) {
+        return v == Binding.VOID ? 'V' : FieldValues.typeLetter(v);
     }
 }

@@ -11,12 +11,16 @@ import java.util.function.Consumer;
  * with a reply hand it to a callback that runs on the caller's executor, in the order the calls
  * were made from that executor.
  */
-public sealed interface Queue extends Destination permits ClassicQueue {
+public non-sealed interface Queue extends Destination {
     String vhost();
     boolean durable();
     boolean exclusive();
     boolean autoDelete();
+    /** The arguments as declared (unknown ones too). */
     Map<String, Object> arguments();
+
+    /** The arguments as parsed at declare. */
+    QueueArguments queueArguments();
 
     /** The connection that declared an exclusive queue (null otherwise). */
     Object owner();
@@ -24,7 +28,28 @@ public sealed interface Queue extends Destination permits ClassicQueue {
     EventExecutor executor();
 
     /** Appends published messages, taking over one reference to each. */
-    void enqueue(List<Message> messages);
+    default void enqueue(List<Message> messages) {
+        enqueue(messages, null, null);
+    }
+
+    /**
+     * Appends published messages as {@link #enqueue(List)} does and, when {@code stored} is given,
+     * runs it on {@code replyTo} as {@link #whenDurable} does, with false also when the queue refused
+     * any of them (x-overflow reject-publish: the publisher gets basic.nack).
+     */
+    void enqueue(List<Message> messages, EventExecutor replyTo, io.warren.store.Persister.SyncCallback stored);
+
+    /**
+     * True when the queue may refuse a publish (a length limit with x-overflow reject-publish):
+     * publishers in confirm mode then confirm each message to it on its own.
+     */
+    boolean rejectsWhenFull();
+
+    /** A declare of this existing queue (x-expires counts it as a use). */
+    void redeclared();
+
+    /** Broker shutdown: the queue closes its log on its own thread. */
+    io.netty.util.concurrent.Future<?> shutdown();
 
     /**
      * Runs {@code done} on {@code replyTo} once every message enqueued before this call that the

@@ -251,33 +251,37 @@ public final class VirtualHost {
             do {
                 queueName = serverName();
             } while (queues.containsKey(queueName));
-        } else {
+        } else if (queueName.startsWith("amq.")) {
             // As in RabbitMQ, a non-passive declare of any amq.* name is refused, even of an existing queue.
-            if (queueName.startsWith("amq.")) {
-                throw new AmqpException(ReplyCode.ACCESS_REFUSED,
-                        "queue name '" + queueName + "' contains reserved prefix 'amq.*'");
+            throw new AmqpException(ReplyCode.ACCESS_REFUSED,
+                    "queue name '" + queueName + "' contains reserved prefix 'amq.*'");
+        }
+        String described = "queue '" + queueName + "' in vhost '" + name + "'";
+        QueueArguments parsed = QueueArguments.parse(arguments, described);
+        Queue existing = queues.get(queueName);
+        if (existing != null) {
+            checkExclusiveAccess(existing, connection);
+            if (existing.durable() != durable) {
+                throw inequivalent("durable", "queue", queueName, durable, existing.durable());
             }
-            Queue existing = queues.get(queueName);
-            if (existing != null) {
-                checkExclusiveAccess(existing, connection);
-                if (existing.durable() != durable) {
-                    throw inequivalent("durable", "queue", queueName, durable, existing.durable());
-                }
-                if (existing.autoDelete() != autoDelete) {
-                    throw inequivalent("auto_delete", "queue", queueName, autoDelete, existing.autoDelete());
-                }
-                if (exclusive != existing.exclusive()) {
-                    throw lockedError(queueName);
-                }
-                return existing;
+            if (existing.autoDelete() != autoDelete) {
+                throw inequivalent("auto_delete", "queue", queueName, autoDelete, existing.autoDelete());
             }
+            if (exclusive != existing.exclusive()) {
+                throw lockedError(queueName);
+            }
+            existing.queueArguments().checkEquivalent(arguments, described);
+            existing.redeclared();
+            return existing;
         }
         QueueLog log = durable && !exclusive && store != null ? store.openQueueLog(name, queueName, true) : null;
         String spillName = queueName;
-        ClassicQueue created = new ClassicQueue(name, queueName, durable, exclusive, autoDelete, arguments,
-                exclusive ? connection : null, home != null ? home : queueThreads.next(), this::queueDeleted, log,
+        QueueType.Spec spec = new QueueType.Spec(name, queueName, durable, exclusive, autoDelete, parsed,
+                exclusive ? connection : null);
+        Queue created = QueueType.named(parsed.queueType).create(spec, new QueueType.Home(
+                home != null ? home : queueThreads.next(), log,
                 store == null ? null : () -> store.openSpillLog(name, spillName),
-                store == null ? Long.MAX_VALUE : queueMemoryBudget);
+                store == null ? Long.MAX_VALUE : queueMemoryBudget, this, this::queueDeleted));
         // In the map first: the save snapshots the map on another thread, and declare-ok waits for it.
         queues.put(queueName, created);
         if (log != null) {
@@ -306,7 +310,7 @@ public final class VirtualHost {
     }
 
     /** Called on the queue's thread once it has deleted itself. */
-    private synchronized void queueDeleted(ClassicQueue queue) {
+    private synchronized void queueDeleted(Queue queue) {
         queues.remove(queue.name(), queue);
         removeBindingsTo(queue);
         if (queue.durable() && !queue.exclusive()) {
@@ -424,13 +428,21 @@ public final class VirtualHost {
 
     /** Startup: a durable queue and the messages in its log; returns the number of messages recovered. */
     public long restoreQueue(DefinitionsFile.Queue def) {
+        QueueArguments parsed;
+        try {
+            parsed = QueueArguments.parse(def.arguments(), "queue '" + def.name() + "' in vhost '" + name + "'");
+        } catch (AmqpException e) {
+            // Written by an older Warren that accepted it: keep the queue and its messages, without the bad argument's effect.
+            org.slf4j.LoggerFactory.getLogger(VirtualHost.class).warn("{}; the queue is kept as a classic queue without "
+                    + "its arguments. Fix: delete and declare it again with valid arguments", e.getMessage());
+            parsed = QueueArguments.NONE;
+        }
         QueueLog log = store.openQueueLog(name, def.name(), false);
-        QueueLog.Recovery recovered = log.recover();
-        ClassicQueue q = new ClassicQueue(name, def.name(), true, false, def.auto_delete(), def.arguments(), null,
-                queueThreads.next(), this::queueDeleted, log, null, queueMemoryBudget);
-        q.restore(recovered);
-        queues.put(def.name(), q);
-        return q.messageCount();
+        QueueType.Spec spec = new QueueType.Spec(name, def.name(), true, false, def.auto_delete(), parsed, null);
+        QueueType.Recovered recovered = QueueType.named(parsed.queueType).recover(spec, new QueueType.Home(
+                queueThreads.next(), log, null, queueMemoryBudget, this, this::queueDeleted));
+        queues.put(def.name(), recovered.queue());
+        return recovered.messages();
     }
 
     /** Startup: a binding between durable things; false when either end is missing. */

@@ -84,6 +84,7 @@ public final class ContentHeader {
     public boolean hasUserId() { return has(Properties.USER_ID); }
     public boolean hasReplyTo() { return has(Properties.REPLY_TO); }
     public boolean hasExpiration() { return has(Properties.EXPIRATION); }
+    public boolean hasPriority() { return has(Properties.PRIORITY); }
 
     /**
      * Delivery mode 2. Read straight from the raw bytes (skipping the fields before it), without

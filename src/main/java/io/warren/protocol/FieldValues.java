@@ -3,6 +3,8 @@ package io.warren.protocol;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Java types for the field-table values that have no exact Java counterpart, so that a table read
@@ -81,5 +83,51 @@ public final class FieldValues {
             return d.longValue();
         }
         return null;
+    }
+
+    /** The field-table type letter a value is written with; '?' for a type the codec does not write. */
+    public static char typeLetter(Object v) {
+        if (v == null) return 'V';
+        if (v instanceof String || v instanceof FieldValues.LongString) return 'S';
+        if (v instanceof byte[]) return 'x';
+        if (v instanceof Boolean) return 't';
+        if (v instanceof Byte) return 'b';
+        if (v instanceof FieldValues.UByte) return 'B';
+        if (v instanceof Short) return 's';
+        if (v instanceof FieldValues.UShort) return 'u';
+        if (v instanceof Integer) return 'I';
+        if (v instanceof FieldValues.UInt) return 'i';
+        if (v instanceof Long) return 'l';
+        if (v instanceof Float) return 'f';
+        if (v instanceof Double) return 'd';
+        if (v instanceof BigDecimal) return 'D';
+        if (v instanceof FieldValues.Timestamp) return 'T';
+        if (v instanceof Map<?, ?>) return 'F';
+        if (v instanceof List<?>) return 'A';
+        return '?';
+    }
+
+    /** RabbitMQ's name for a value's field type, as its error messages print it. */
+    public static String typeName(Object v) {
+        return switch (typeLetter(v)) {
+            case 'V' -> "void";
+            case 'x' -> "binary";
+            case 't' -> "bool";
+            case 'b' -> "byte";
+            case 'B' -> "unsignedbyte";
+            case 's' -> "short";
+            case 'u' -> "unsignedshort";
+            case 'I' -> "signedint";
+            case 'i' -> "unsignedint";
+            case 'l' -> "long";
+            case 'f' -> "float";
+            case 'd' -> "double";
+            case 'D' -> "decimal";
+            case 'T' -> "timestamp";
+            case 'F' -> "table";
+            case 'A' -> "array";
+            case 'S' -> "longstr";
+            default -> v.getClass().getSimpleName();
+        };
     }
 }

@@ -25,7 +25,8 @@ class HeadersExchangeTest {
     }
 
     private static ClassicQueue queue(String name) {
-        return new ClassicQueue("/", name, false, false, false, Map.of(), null, ImmediateEventExecutor.INSTANCE, q -> { });
+        return new ClassicQueue(new QueueType.Spec("/", name, false, false, false, QueueArguments.NONE, null),
+                new QueueType.Home(ImmediateEventExecutor.INSTANCE, null, null, Long.MAX_VALUE, null, q -> { }));
     }
 
     private static HeadersExchange headers() {

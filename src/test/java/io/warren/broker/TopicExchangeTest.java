@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class TopicExchangeTest {
 
     private static ClassicQueue queue(String name) {
-        return new ClassicQueue("/", name, false, false, false, Map.of(), null, ImmediateEventExecutor.INSTANCE, q -> { });
+        return new ClassicQueue(new QueueType.Spec("/", name, false, false, false, QueueArguments.NONE, null),
+                new QueueType.Home(ImmediateEventExecutor.INSTANCE, null, null, Long.MAX_VALUE, null, q -> { }));
     }
 
     private static TopicExchange topic() {
