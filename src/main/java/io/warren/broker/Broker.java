@@ -26,7 +26,7 @@ public final class Broker implements AutoCloseable {
     private final BrokerConfig config;
     private final io.netty.channel.EventLoopGroup queueThreads;
     private final Map<String, VirtualHost> vhosts = new ConcurrentHashMap<>();
-    private final Map<String, byte[]> passwords = new ConcurrentHashMap<>();
+    private final Map<String, PasswordHash> passwords = new ConcurrentHashMap<>();
     private final Store store;
 
     public Broker(BrokerConfig config) {
@@ -41,6 +41,9 @@ public final class Broker implements AutoCloseable {
         addUser(config.defaultUser(), config.defaultPass());
         try {
             recover();
+            if (config.loadDefinitions() != null) {
+                importDefinitions(config.loadDefinitions());
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -54,6 +57,12 @@ public final class Broker implements AutoCloseable {
         vhosts.put(config.defaultVhost(), new VirtualHost(config.defaultVhost(), queueThreads, store, config.queueMemoryBytes()));
         for (DefinitionsFile.Vhost v : defs.vhosts()) {
             vhosts.computeIfAbsent(v.name(), n -> new VirtualHost(n, queueThreads, store, config.queueMemoryBytes()));
+        }
+        for (DefinitionsFile.Policy p : defs.policies()) {
+            vhostFor(p.vhost()).setPolicy(policy(p, false));
+        }
+        for (DefinitionsFile.Policy p : defs.operator_policies()) {
+            vhostFor(p.vhost()).setPolicy(policy(p, true));
         }
         for (DefinitionsFile.Exchange e : defs.exchanges()) {
             vhostFor(e.vhost()).restoreExchange(e);
@@ -79,6 +88,50 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    private static Policy policy(DefinitionsFile.Policy p, boolean operator) {
+        return new Policy(p.vhost(), p.name(), p.pattern(), p.applyTo(), p.priority(), p.definition(), operator);
+    }
+
+    /**
+     * RabbitMQ's {@code load_definitions}: a definitions export (RabbitMQ's or Warren's) imported at
+     * every start. What exists already is kept; users log in with the passwords of the export.
+     */
+    private void importDefinitions(java.nio.file.Path file) {
+        DefinitionsFile.Definitions defs = DefinitionsFile.read(file);
+        for (DefinitionsFile.User u : defs.users()) {
+            passwords.put(u.name(), PasswordHash.fromExport(u.name(), u.password_hash(), u.hashing_algorithm()));
+        }
+        for (DefinitionsFile.Vhost v : defs.vhosts()) {
+            vhostFor(v.name());
+        }
+        for (DefinitionsFile.Policy p : defs.policies()) {
+            vhostFor(p.vhost()).setPolicy(policy(p, false));
+        }
+        for (DefinitionsFile.Policy p : defs.operator_policies()) {
+            vhostFor(p.vhost()).setPolicy(policy(p, true));
+        }
+        for (DefinitionsFile.Exchange e : defs.exchanges()) {
+            vhostFor(e.vhost()).declareExchange(e.name(), e.type(), e.durable(), e.auto_delete(), e.internal(), e.arguments());
+        }
+        for (DefinitionsFile.Queue q : defs.queues()) {
+            vhostFor(q.vhost()).declareQueue(q.name(), q.durable(), false, q.auto_delete(), q.arguments(), null);
+        }
+        for (DefinitionsFile.Binding b : defs.bindings()) {
+            VirtualHost v = vhostFor(b.vhost());
+            Destination destination = "exchange".equals(b.destination_type())
+                    ? v.existingExchange(b.destination()) : v.existingQueue(b.destination());
+            v.bind(v.existingExchange(b.source()), destination, b.routing_key(), b.arguments());
+        }
+        if (!defs.permissions().isEmpty() || !defs.parameters().isEmpty() || !defs.global_parameters().isEmpty()) {
+            log.warn("{}: {} permissions, {} parameters and {} global parameters are not applied: Warren has no "
+                    + "permissions or runtime parameters yet (every user may use every vhost)", file,
+                    defs.permissions().size(), defs.parameters().size(), defs.global_parameters().size());
+        }
+        log.info("Imported {} users, {} vhosts, {} policies, {} exchanges, {} queues and {} bindings from {}",
+                defs.users().size(), defs.vhosts().size(), defs.policies().size() + defs.operator_policies().size(),
+                defs.exchanges().size(), defs.queues().size(), defs.bindings().size(), file);
+    }
+
     private VirtualHost vhostFor(String name) {
         return vhosts.computeIfAbsent(name, n -> new VirtualHost(n, queueThreads, store, config.queueMemoryBytes()));
     }
@@ -93,7 +146,16 @@ public final class Broker implements AutoCloseable {
             vhostDefs.add(new DefinitionsFile.Vhost(v.name()));
             v.collectDefinitions(exchanges, queues, bindings);
         }
-        return new DefinitionsFile.Definitions("3.10.8", vhostDefs, queues, exchanges, bindings);
+        List<DefinitionsFile.Policy> policies = new ArrayList<>();
+        List<DefinitionsFile.Policy> operatorPolicies = new ArrayList<>();
+        for (VirtualHost v : vhosts.values()) {
+            for (Policy p : v.policies()) {
+                (p.operator() ? operatorPolicies : policies).add(new DefinitionsFile.Policy(p.vhost(), p.name(),
+                        p.pattern(), p.applyTo(), p.definition(), p.priority()));
+            }
+        }
+        return new DefinitionsFile.Definitions("3.10.8", List.of(), vhostDefs, List.of(), List.of(), List.of(),
+                policies, operatorPolicies, queues, exchanges, bindings);
     }
 
     public BrokerConfig config() {
@@ -110,31 +172,18 @@ public final class Broker implements AutoCloseable {
     }
 
     public void addUser(String user, String password) {
-        passwords.put(user, digest(password));
+        passwords.put(user, PasswordHash.of(password));
     }
 
     /** True when the user exists and the password matches (compared in constant time). */
     public boolean authenticate(String user, String password) {
-        byte[] expected = passwords.get(user);
-        return expected != null && MessageDigest.isEqual(expected, digest(password));
+        PasswordHash expected = passwords.get(user);
+        return expected != null && expected.matches(password);
     }
 
     /** RabbitMQ's loopback_users: these may only connect from localhost. */
     public boolean loopbackOnly(String user) {
         return config.loopbackUsers().contains(user);
-    }
-
-    /** One digest per thread (logins run on the connections' event loops): getInstance allocates a lot. */
-    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    });
-
-    private static byte[] digest(String password) {
-        return SHA_256.get().digest(password.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

@@ -46,7 +46,8 @@ public final class ClassicQueue implements Queue {
     private static final long WRITE_DELAY_MILLIS = 5;
 
     private final QueueType.Spec spec;
-    private final QueueArguments args;
+    /** The arguments in effect: the declared ones under the current policies (changed on the queue's thread). */
+    private volatile QueueArguments args;
     private final EventExecutor executor;
     private final Consumer<Queue> onDeleted;
     /** The message log of a durable queue (persistent messages only); null for a transient queue. */
@@ -253,6 +254,9 @@ public final class ClassicQueue implements Queue {
             return;
         }
         long idle = Clock.millis() - lastUsed;
+        if (args.expires <= 0) {
+            return; // a policy took it away
+        }
         if (consumers.isEmpty() && idle >= args.expires) {
             log.info("{}: deleted after {} ms unused (x-expires)", this, args.expires);
             notifyCancelled(deleteNow());
@@ -260,6 +264,26 @@ public final class ClassicQueue implements Queue {
         }
         long wait = consumers.isEmpty() ? args.expires - idle : args.expires;
         executor.schedule(this::scheduleQueueExpiry, Math.max(1, wait), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void applyArguments(QueueArguments effective) {
+        executor.execute(() -> {
+            if (deleted) {
+                return;
+            }
+            boolean expiresBefore = args.expires > 0;
+            args = effective;
+            if (!expiresBefore && args.expires > 0) {
+                lastUsed = Clock.millis();
+                scheduleQueueExpiry();
+            }
+            long now = Clock.millis();
+            expireDue(now);
+            enforceLimits();
+            dispatch(now);
+            afterTask();
+        });
     }
 
     @Override

@@ -45,6 +45,9 @@ public non-sealed interface Queue extends Destination {
      */
     boolean rejectsWhenFull();
 
+    /** The arguments in effect changed (a policy was set or cleared); applied at once. */
+    void applyArguments(QueueArguments effective);
+
     /** A declare of this existing queue (x-expires counts it as a use). */
     void redeclared();
 

@@ -49,6 +49,8 @@ public final class QueueArguments {
     public static final QueueArguments NONE = new QueueArguments(Map.of());
 
     private final Map<String, Object> raw;
+    /** The arguments as declared, which policies apply to (this object unless it is an effective one). */
+    private final QueueArguments declared;
     /** Milliseconds, or -1 when unset. */
     public final long messageTtl;
     /** Milliseconds, or -1 when unset. */
@@ -67,8 +69,64 @@ public final class QueueArguments {
     public final long deliveryLimit;
     public final String queueType;
 
+    private QueueArguments(QueueArguments declared, long messageTtl, long expires, String deadLetterExchange,
+                           String deadLetterRoutingKey, long maxLength, long maxLengthBytes, Overflow overflow,
+                           long deliveryLimit) {
+        this.raw = declared.raw;
+        this.declared = declared;
+        this.messageTtl = messageTtl;
+        this.expires = expires;
+        this.deadLetterExchange = deadLetterExchange;
+        this.deadLetterRoutingKey = deadLetterRoutingKey;
+        this.maxLength = maxLength;
+        this.maxLengthBytes = maxLengthBytes;
+        this.overflow = overflow;
+        this.maxPriority = declared.maxPriority;
+        this.singleActiveConsumer = declared.singleActiveConsumer;
+        this.deliveryLimit = deliveryLimit;
+        this.queueType = declared.queueType;
+    }
+
+    /**
+     * The arguments in effect under a policy and an operator policy (either may be null), as
+     * RabbitMQ combines them: for the numeric limits the lowest of the three, for the dead-letter
+     * exchange and routing key and for overflow the queue's own argument when it has one.
+     */
+    public QueueArguments withPolicies(Policy policy, Policy operator) {
+        QueueArguments d = declared;
+        if (policy == null && operator == null) {
+            return d;
+        }
+        return d.applied(policy, operator);
+    }
+
+    private QueueArguments applied(Policy policy, Policy operator) {
+        return new QueueArguments(this,
+                lowest(messageTtl, policy, operator, "message-ttl"),
+                lowest(expires, policy, operator, "expires"),
+                raw.containsKey("x-dead-letter-exchange") || policy == null ? deadLetterExchange : policy.string("dead-letter-exchange"),
+                raw.containsKey("x-dead-letter-routing-key") || policy == null ? deadLetterRoutingKey : policy.string("dead-letter-routing-key"),
+                lowest(maxLength, policy, operator, "max-length"),
+                lowest(maxLengthBytes, policy, operator, "max-length-bytes"),
+                raw.containsKey("x-overflow") || policy == null || policy.string("overflow") == null ? overflow
+                        : Overflow.of(policy.string("overflow")),
+                lowest(deliveryLimit, policy, operator, "delivery-limit"));
+    }
+
+    private static long lowest(long own, Policy policy, Policy operator, String key) {
+        long result = own;
+        for (Policy p : new Policy[] {policy, operator}) {
+            Long v = p == null ? null : p.number(key);
+            if (v != null && (result < 0 || v < result)) {
+                result = v;
+            }
+        }
+        return result;
+    }
+
     private QueueArguments(Map<String, Object> raw) {
         this.raw = raw;
+        this.declared = this;
         this.messageTtl = longOr(raw.get("x-message-ttl"), -1);
         this.expires = longOr(raw.get("x-expires"), -1);
         this.deadLetterExchange = FieldValues.string(raw.get("x-dead-letter-exchange"));

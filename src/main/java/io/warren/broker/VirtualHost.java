@@ -35,6 +35,9 @@ public final class VirtualHost {
     /** Bytes of ready messages each queue keeps in memory; beyond it, messages wait on disk. */
     private final long queueMemoryBudget;
     private volatile CompletableFuture<Void> lastSave = CompletableFuture.completedFuture(null);
+    /** Policies and operator policies by name. */
+    private final Map<String, Policy> policies = new ConcurrentHashMap<>();
+    private final Map<String, Policy> operatorPolicies = new ConcurrentHashMap<>();
 
     public VirtualHost(String name, EventExecutorGroup queueThreads) {
         this(name, queueThreads, null);
@@ -109,6 +112,10 @@ public final class VirtualHost {
         Exchange current = exchange;
         for (int hops = 0; hops < 16 && reached.isEmpty(); hops++) {
             String alternate = FieldValues.string(current.arguments().get("alternate-exchange"));
+            if (alternate == null && !policies.isEmpty()) {
+                Policy p = policyFor(current.name(), false, policies);
+                alternate = p == null ? null : p.string("alternate-exchange");
+            }
             Exchange next = alternate == null ? null : exchanges.get(alternate);
             if (next == null || next == current || next == exchange && hops > 0) {
                 break;
@@ -276,8 +283,8 @@ public final class VirtualHost {
         }
         QueueLog log = durable && !exclusive && store != null ? store.openQueueLog(name, queueName, true) : null;
         String spillName = queueName;
-        QueueType.Spec spec = new QueueType.Spec(name, queueName, durable, exclusive, autoDelete, parsed,
-                exclusive ? connection : null);
+        QueueType.Spec spec = new QueueType.Spec(name, queueName, durable, exclusive, autoDelete,
+                effective(queueName, parsed), exclusive ? connection : null);
         Queue created = QueueType.named(parsed.queueType).create(spec, new QueueType.Home(
                 home != null ? home : queueThreads.next(), log,
                 store == null ? null : () -> store.openSpillLog(name, spillName),
@@ -389,6 +396,55 @@ public final class VirtualHost {
         return lastSave;
     }
 
+    // ---------------------------------------------------------------- policies
+
+    /** Sets (adds or replaces) a policy or operator policy; queues it matches change at once. */
+    public synchronized void setPolicy(Policy policy) {
+        (policy.operator() ? operatorPolicies : policies).put(policy.name(), policy.validated());
+        policiesChanged();
+    }
+
+    /** Removes a policy; false when there was none of that name. */
+    public synchronized boolean clearPolicy(String policyName, boolean operator) {
+        boolean removed = (operator ? operatorPolicies : policies).remove(policyName) != null;
+        if (removed) {
+            policiesChanged();
+        }
+        return removed;
+    }
+
+    public Iterable<Policy> policies() {
+        return java.util.stream.Stream.concat(policies.values().stream(), operatorPolicies.values().stream()).toList();
+    }
+
+    private void policiesChanged() {
+        for (Queue q : queues.values()) {
+            q.applyArguments(effective(q.name(), q.queueArguments()));
+        }
+        definitionsChanged();
+    }
+
+    /** A queue's declared arguments under the policies that match it now. */
+    private QueueArguments effective(String queueName, QueueArguments declared) {
+        if (policies.isEmpty() && operatorPolicies.isEmpty()) {
+            return declared.withPolicies(null, null);
+        }
+        return declared.withPolicies(policyFor(queueName, true, policies), policyFor(queueName, true, operatorPolicies));
+    }
+
+    /** The matching policy of highest priority (by name among equals), or null. */
+    private static Policy policyFor(String objectName, boolean queue, Map<String, Policy> candidates) {
+        Policy best = null;
+        for (Policy p : candidates.values()) {
+            boolean applies = queue ? p.appliesToQueue(objectName) : p.appliesToExchange(objectName);
+            if (applies && (best == null || p.priority() > best.priority()
+                    || p.priority() == best.priority() && p.name().compareTo(best.name()) < 0)) {
+                best = p;
+            }
+        }
+        return best;
+    }
+
     // ---------------------------------------------------------------- definitions: save and restore
 
     /** Adds this vhost's durable exchanges, queues and bindings to a definitions document being built. */
@@ -438,7 +494,8 @@ public final class VirtualHost {
             parsed = QueueArguments.NONE;
         }
         QueueLog log = store.openQueueLog(name, def.name(), false);
-        QueueType.Spec spec = new QueueType.Spec(name, def.name(), true, false, def.auto_delete(), parsed, null);
+        QueueType.Spec spec = new QueueType.Spec(name, def.name(), true, false, def.auto_delete(),
+                effective(def.name(), parsed), null);
         QueueType.Recovered recovered = QueueType.named(parsed.queueType).recover(spec, new QueueType.Home(
                 queueThreads.next(), log, null, queueMemoryBudget, this, this::queueDeleted));
         queues.put(def.name(), recovered.queue());

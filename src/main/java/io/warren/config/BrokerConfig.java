@@ -27,6 +27,7 @@ public final class BrokerConfig {
     private String defaultPass = "guest";
     private String defaultVhost = "/";
     /** Users that may only connect from loopback (rabbitmq.conf: loopback_users). */
+    private java.nio.file.Path loadDefinitions;
     private Set<String> loopbackUsers = new LinkedHashSet<>(Set.of("guest"));
     /** Threads that run queues; 0 means one per core. */
     private int queueThreads = 0;
@@ -85,6 +86,9 @@ public final class BrokerConfig {
     public BrokerConfig ioThreads(int v) { ioThreads = v; return this; }
     public long sendTimeoutMillis() { return sendTimeoutMillis; }
     public BrokerConfig sendTimeoutMillis(long v) { sendTimeoutMillis = v; return this; }
+    /** RabbitMQ's load_definitions: a definitions file imported at every start, or null. */
+    public java.nio.file.Path loadDefinitions() { return loadDefinitions; }
+    public BrokerConfig loadDefinitions(java.nio.file.Path v) { loadDefinitions = v; return this; }
     public int ioSpinMicros() { return ioSpinMicros; }
     public BrokerConfig ioSpinMicros(int v) { ioSpinMicros = v; return this; }
 }

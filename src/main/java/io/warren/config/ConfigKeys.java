@@ -46,6 +46,13 @@ final class ConfigKeys {
             case "listeners.tcp" -> throw s.problem("listeners.tcp = " + s.value()
                     + " is not supported: Warren needs a TCP listener (TLS listeners are not available yet)");
             case "data_dir" -> config.dataDir(path(s));
+            case "load_definitions", "definitions.local.path" -> config.loadDefinitions(path(s));
+            case "definitions.import_backend" -> {
+                if (!s.value().equals("local_filesystem")) {
+                    throw s.problem("definitions.import_backend = " + s.value() + " is not supported: Warren imports "
+                            + "definitions from a local file (local_filesystem)");
+                }
+            }
             case "tcp_listen_options.send_timeout" -> config.sendTimeoutMillis(longValue(s, 1, 24L * 3600 * 1000, "milliseconds"));
             // Warren's own: how soon written messages reach disk without a confirm waiting, and how
             // many bytes of ready messages a queue keeps in memory before the rest waits on disk.

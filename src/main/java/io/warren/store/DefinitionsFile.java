@@ -41,16 +41,37 @@ public final class DefinitionsFile implements AutoCloseable {
     public record Vhost(String name) {
     }
 
-    /** The whole document. Field names are RabbitMQ's. */
-    public record Definitions(String rabbit_version, List<Vhost> vhosts, List<Queue> queues,
+    /** A policy or operator policy, as RabbitMQ exports it. */
+    public record Policy(String vhost, String name, String pattern,
+                         @com.fasterxml.jackson.annotation.JsonProperty("apply-to") String applyTo,
+                         Map<String, Object> definition, int priority) {
+    }
+
+    /** A user as RabbitMQ exports it: base64 of a 4-byte salt and the hash of salt + password. */
+    public record User(String name, String password_hash, String hashing_algorithm, Object tags) {
+    }
+
+    /** The whole document. Field names are RabbitMQ's; permissions, parameters and limits are read as they are. */
+    public record Definitions(String rabbit_version, List<User> users, List<Vhost> vhosts,
+                              List<Map<String, Object>> permissions, List<Map<String, Object>> parameters,
+                              List<Map<String, Object>> global_parameters, List<Policy> policies,
+                              List<Policy> operator_policies, List<Queue> queues,
                               List<Exchange> exchanges, List<Binding> bindings) {
         public static Definitions empty() {
-            return new Definitions("3.10.8", List.of(), List.of(), List.of(), List.of());
+            return new Definitions("3.10.8", List.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
+                    List.of(), List.of(), List.of(), List.of());
+        }
+
+        /** The same with every missing section empty. */
+        Definitions complete() {
+            return new Definitions(rabbit_version, orEmpty(users), orEmpty(vhosts), orEmpty(permissions),
+                    orEmpty(parameters), orEmpty(global_parameters), orEmpty(policies), orEmpty(operator_policies),
+                    orEmpty(queues), orEmpty(exchanges), orEmpty(bindings));
         }
     }
 
     private final Path file;
-    private final ObjectMapper json = new ObjectMapper()
+    private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
@@ -76,10 +97,13 @@ public final class DefinitionsFile implements AutoCloseable {
         if (!Files.exists(file)) {
             return Definitions.empty();
         }
+        return read(file);
+    }
+
+    /** Reads a definitions document (this broker's own, or a RabbitMQ export). */
+    public static Definitions read(Path file) {
         try {
-            Definitions d = json.readValue(file.toFile(), Definitions.class);
-            return new Definitions(d.rabbit_version(), orEmpty(d.vhosts()), orEmpty(d.queues()),
-                    orEmpty(d.exchanges()), orEmpty(d.bindings()));
+            return JSON.readValue(file.toFile(), Definitions.class).complete();
         } catch (IOException e) {
             // Jackson's own message spans lines and names our classes; its first part and the position say it all.
             String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
@@ -124,7 +148,7 @@ public final class DefinitionsFile implements AutoCloseable {
     private void write(Definitions definitions) throws IOException {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        byte[] bytes = json.writeValueAsBytes(definitions);
+        byte[] bytes = JSON.writeValueAsBytes(definitions);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
