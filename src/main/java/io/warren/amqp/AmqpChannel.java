@@ -10,6 +10,7 @@ import io.warren.broker.Message;
 import io.warren.broker.Queue;
 import io.warren.broker.QueueConsumer;
 import io.warren.broker.RouteResult;
+import io.warren.broker.SenderRoutes;
 import io.warren.broker.VirtualHost;
 import io.warren.protocol.AmqpException;
 import io.warren.protocol.ContentHeader;
@@ -357,7 +358,22 @@ final class AmqpChannel implements ConsumerChannel {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + userId
                     + "' but authenticated user was '" + connection.user() + "'", Method.BASIC_PUBLISH);
         }
-        Message message = new Message(exchange.name(), routingKey, header, content);
+        List<String> extraKeys = List.of();
+        if (SenderRoutes.present(header)) {
+            try {
+                extraKeys = SenderRoutes.of(header);
+            } catch (AmqpException e) {
+                header.release();
+                content.release();
+                throw e.attributedTo(Method.BASIC_PUBLISH);
+            }
+            if (header.headers().containsKey(SenderRoutes.BCC)) {
+                ContentHeader withoutBcc = SenderRoutes.withoutBcc(header, connection.alloc());
+                header.release();
+                header = withoutBcc;
+            }
+        }
+        Message message = new Message(exchange.name(), routingKey, extraKeys, header, content);
         if (tx != null) {
             tx.publish(exchange, message, mandatory);
             return;

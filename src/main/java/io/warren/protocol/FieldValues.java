@@ -82,4 +82,38 @@ public final class FieldValues {
         }
         return null;
     }
+
+    /**
+     * True for the integer types RabbitMQ accepts where an argument must be a whole number: signed
+     * and unsigned 8, 16 and 32 bits and signed 64 bits (not a decimal, even of scale 0).
+     */
+    public static boolean isInteger(Object value) {
+        return value instanceof Byte || value instanceof Short || value instanceof Integer || value instanceof Long
+                || value instanceof UByte || value instanceof UShort || value instanceof UInt;
+    }
+
+    /**
+     * The value's field type as RabbitMQ names it in its error texts (the names its table parser
+     * gives the type letters): "longstr", "signedint", "table", "void" and so on.
+     */
+    public static String typeName(Object value) {
+        if (value == null) return "void";
+        if (value instanceof Boolean) return "bool";
+        if (value instanceof Byte) return "byte";
+        if (value instanceof UByte) return "unsignedbyte";
+        if (value instanceof Short) return "short";
+        if (value instanceof UShort) return "unsignedshort";
+        if (value instanceof Integer) return "signedint";
+        if (value instanceof UInt) return "unsignedint";
+        if (value instanceof Long) return "long";
+        if (value instanceof Float) return "float";
+        if (value instanceof Double) return "double";
+        if (value instanceof BigDecimal) return "decimal";
+        if (value instanceof String || value instanceof LongString) return "longstr";
+        if (value instanceof byte[]) return "binary";
+        if (value instanceof Timestamp) return "timestamp";
+        if (value instanceof java.util.Map) return "table";
+        if (value instanceof java.util.List) return "array";
+        return value.getClass().getSimpleName();
+    }
 }
