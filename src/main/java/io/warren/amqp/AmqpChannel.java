@@ -207,7 +207,7 @@ final class AmqpChannel implements ConsumerChannel {
                 case BASIC_ACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), Settlement.ACK);
                 case BASIC_REJECT -> settle(m.longValue("delivery-tag"), false, m.bool("requeue") ? Settlement.REQUEUE : Settlement.DROP);
                 case BASIC_NACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), m.bool("requeue") ? Settlement.REQUEUE : Settlement.DROP);
-                case BASIC_RECOVER, BASIC_RECOVER_ASYNC -> recover(m.method() == Method.BASIC_RECOVER);
+                case BASIC_RECOVER, BASIC_RECOVER_ASYNC -> recover(m.bool("requeue"), m.method() == Method.BASIC_RECOVER);
                 case CONFIRM_SELECT -> confirmSelect(m.bool("nowait"));
                 case TX_SELECT -> txSelect();
                 case TX_COMMIT -> txCommit();
@@ -551,9 +551,7 @@ final class AmqpChannel implements ConsumerChannel {
         if (tx == null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         }
-        for (ChannelTransaction.Settlement s : tx.takeSettlements()) {
-            settlement.settle(s.tag(), s.multiple(), s.how(), deliveryTag);
-        }
+        settlement.commit(tx.takeSettlements());
         List<ChannelTransaction.Publish> publishes = tx.takePublishes();
         for (int i = 0; i < publishes.size(); i++) {
             ChannelTransaction.Publish p = publishes.get(i);
@@ -602,6 +600,7 @@ final class AmqpChannel implements ConsumerChannel {
         if (tx == null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         }
+        settlement.restore(tx.takeSettlements());
         tx.rollback();
         send(Method.TX_ROLLBACK_OK);
     }
@@ -719,14 +718,17 @@ final class AmqpChannel implements ConsumerChannel {
 
     private void settle(long tag, boolean multiple, int how) {
         if (tx != null) {
-            settlement.check(tag, multiple, deliveryTag);
-            tx.settle(tag, multiple, how);
+            settlement.hold(tag, multiple, how, tx);
             return;
         }
-        settlement.settle(tag, multiple, how, deliveryTag);
+        settlement.settle(tag, multiple, how);
     }
 
-    private void recover(boolean reply) {
+    private void recover(boolean requeue, boolean reply) {
+        if (!requeue) {
+            // As RabbitMQ: a connection error, whichever of the two methods asked.
+            throw new AmqpException(ReplyCode.NOT_IMPLEMENTED, "requeue=false");
+        }
         settlement.recover();
         if (reply) {
             send(Method.BASIC_RECOVER_OK);
@@ -822,6 +824,8 @@ final class AmqpChannel implements ConsumerChannel {
             content.release();
         }
         if (tx != null) {
+            // Deliveries acked in the open transaction go back to their queues with the unacked ones.
+            settlement.restore(tx.takeSettlements());
             tx.rollback();
         }
         if (directReplies != null) {
