@@ -282,7 +282,7 @@ final class AmqpChannel implements ConsumerChannel {
             throw new AmqpException(ReplyCode.NOT_ALLOWED, "attempt to reuse consumer tag '" + tag + "'");
         }
         boolean nowait = m.bool("nowait");
-        String queueName = m.string("queue");
+        String queueName = queueName(m.string("queue"));
         if (queueName.equals(DirectReplyConsumer.PSEUDO_QUEUE)) {
             directReplies().consume(tag, m.bool("no-ack"), nowait);
             return;

@@ -91,14 +91,12 @@ final class DefinitionMethods {
     }
 
     void queueDeclare(MethodFrame m) {
-        String name = name(m, "queue");
         boolean nowait = m.bool("nowait");
-        if (name.equals(DirectReplyConsumer.PSEUDO_QUEUE) || name.startsWith(DirectReplyConsumer.ADDRESS_PREFIX)) {
-            if (!nowait) {
-                channel.send(Method.QUEUE_DECLARE_OK, name, 0, 0);
-            }
+        if (m.string("queue").startsWith(DirectReplyConsumer.PSEUDO_QUEUE)) {
+            replyQueueDeclare(name(m, "queue"), nowait);
             return;
         }
+        String name = name(m, "queue");
         Queue q;
         if (m.bool("passive")) {
             // As RabbitMQ: "" is not the last queue declared here, but a queue of that name (none).
@@ -118,6 +116,22 @@ final class DefinitionMethods {
         channel.suspend();
         q.counts(channel.executor(), counts -> channel.resume(() ->
                 channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1]))));
+    }
+
+    /**
+     * As RabbitMQ: every declare of a direct reply-to name is passive. The pseudo-queue and a live
+     * reply address (a channel consuming from the pseudo-queue under it) exist, with no messages and
+     * one consumer; any other name under the prefix (a forged or stale address) is a 404.
+     */
+    private void replyQueueDeclare(String name, boolean nowait) {
+        if (!name.equals(DirectReplyConsumer.PSEUDO_QUEUE) && !(name.startsWith(DirectReplyConsumer.ADDRESS_PREFIX)
+                && connection.directReplies().find(name.substring(DirectReplyConsumer.ADDRESS_PREFIX.length())) != null)) {
+            throw new AmqpException(ReplyCode.NOT_FOUND, "no queue '" + name + "' in vhost '" + vhost.name() + "'");
+        }
+        channel.lastQueue(name);
+        if (!nowait) {
+            channel.send(Method.QUEUE_DECLARE_OK, name, 0, 1);
+        }
     }
 
     void queueBind(MethodFrame m, boolean bind) {
