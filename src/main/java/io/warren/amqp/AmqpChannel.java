@@ -289,9 +289,8 @@ final class AmqpChannel implements ConsumerChannel {
         }
         Queue q = accessibleQueue(queueName);
         Map<String, Object> args = m.table("arguments");
-        Long priority = FieldValues.integer(args.get("x-priority"));
         QueueConsumer consumer = new QueueConsumer(q, tag, this, m.bool("no-ack"), m.bool("exclusive"),
-                consumerPrefetch, priority == null ? 0 : (int) (long) priority, args);
+                consumerPrefetch, consumerPriority(q, args), args);
         consumers.put(tag, consumer);
         String consumerTag = tag;
         suspend();
@@ -304,6 +303,23 @@ final class AmqpChannel implements ConsumerChannel {
                 send(Method.BASIC_CONSUME_OK, consumerTag);
             }
         }));
+    }
+
+    /**
+     * The x-priority argument of basic.consume (0 without one). As RabbitMQ, it must be one of the
+     * integer types, else 406 in RabbitMQ's words; values beyond an int are taken as its limits.
+     */
+    private int consumerPriority(Queue q, Map<String, Object> args) {
+        if (!args.containsKey("x-priority")) {
+            return 0;
+        }
+        Object value = args.get("x-priority");
+        if (!FieldValues.isInteger(value)) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "invalid arg 'x-priority' for queue '" + q.name()
+                    + "' in vhost '" + vhost.name() + "': \"expected integer, got " + FieldValues.typeName(value) + "\"");
+        }
+        long priority = FieldValues.integer(value);
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, priority));
     }
 
     private void cancel(String tag, boolean nowait) {
