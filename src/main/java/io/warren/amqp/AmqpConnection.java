@@ -246,6 +246,10 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         } else if (msg instanceof AmqpException e) {
             // From the frame decoder, which reads nothing more after it.
             framingError = true;
+            if (state == State.AWAIT_START_OK || state == State.AWAIT_TUNE_OK) {
+                handshakeFramingError(e);
+                return;
+            }
             fail(null, e);
         }
     }
@@ -607,6 +611,18 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     // ---------------------------------------------------------------- errors and closing
+
+    /**
+     * A framing error before tune-ok (a start-ok beyond the handshake's 4096-byte frame_max, say):
+     * as RabbitMQ, which does not trust the client yet, no connection.close is sent; the socket
+     * closes after RabbitMQ's silent close delay.
+     */
+    private void handshakeFramingError(AmqpException e) {
+        log.warn("Closing connection from {} during the handshake, without a reply: {}", peer, e.getMessage());
+        closeReason = e.getMessage();
+        state = State.CLOSED;
+        closeAfterTimeout("framing error during the handshake", FRAMING_ERROR_CLOSE_MS);
+    }
 
     /** The one place where protocol errors turn into closes: soft ones close the channel, hard ones the connection. */
     private void fail(AmqpChannel channel, AmqpException e) {

@@ -111,6 +111,24 @@ class ConnectionTest extends BrokerTest {
         assertThat(ch.basicGet(q, true).getBody()).isEqualTo(body);
     }
 
+    /**
+     * As RabbitMQ: until tune-ok a frame may carry 4096 bytes (its initial_frame_max), whatever
+     * frame_max the server will offer; a client whose start-ok is larger is not answered and its
+     * socket is closed after RabbitMQ's silent close delay.
+     */
+    @Test
+    void aStartOkLargerThan4096BytesIsRefused() {
+        ConnectionFactory f = factory();
+        f.setClientProperties(Map.of("product", "big", "padding", "x".repeat(5000)));
+        f.setHandshakeTimeout(10_000);
+        long start = System.nanoTime();
+
+        Throwable thrown = catchThrowable(f::newConnection);
+
+        assertThat(thrown).isInstanceOf(IOException.class);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("ms until refused").isBetween(2000L, 8000L);
+    }
+
     @Test
     void requestedChannelMaxLimitsChannels() throws Exception {
         ConnectionFactory f = factory();
@@ -249,6 +267,7 @@ class ConnectionTest extends BrokerTest {
         }
     }
 
+    // ---------------------------------------------------------------- closing
     // ---------------------------------------------------------------- closing
 
     @Test
