@@ -535,8 +535,11 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         heartbeat = clientHeartbeat;
         ctx.pipeline().get(FrameDecoder.class).maxFrameSize(frameMax);
         if (heartbeat > 0) {
+            // A heartbeat after half the interval without a write, as RabbitMQ's rabbit_heartbeat
+            // (its sender checks every Timeout/2): a client never sees a whole interval of silence,
+            // even at 1 s. A client silent for two intervals is gone.
             ctx.pipeline().addBefore(ctx.name(), "idle", new IdleStateHandler(
-                    heartbeat * 2L, Math.max(1, heartbeat / 2), 0, TimeUnit.SECONDS));
+                    heartbeat * 2000L, heartbeat * 500L, 0, TimeUnit.MILLISECONDS));
         }
         state = State.AWAIT_OPEN;
     }

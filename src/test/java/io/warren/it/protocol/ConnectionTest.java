@@ -267,6 +267,34 @@ class ConnectionTest extends BrokerTest {
         }
     }
 
+    /**
+     * As RabbitMQ's heartbeat sender: a heartbeat after half the interval without a frame, so that a
+     * strict client (one that counts a whole silent interval as a missed heartbeat) never sees one.
+     */
+    @Test
+    void heartbeatsComeAtHalfTheNegotiatedInterval() throws Exception {
+        try (RawAmqpClient raw = RawAmqpClient.connect("127.0.0.1", port())) {
+            raw.handshake(1);
+            long last = System.nanoTime();
+            long end = last + TimeUnit.MILLISECONDS.toNanos(4000);
+            long longestGapMs = 0;
+            int heartbeats = 0;
+            while (System.nanoTime() < end) {
+                RawAmqpClient.Frame f = raw.readFrame(Duration.ofMillis(200));
+                if (f != null) {
+                    assertThat(f.type()).isEqualTo(RawAmqpClient.FRAME_HEARTBEAT);
+                    long now = System.nanoTime();
+                    longestGapMs = Math.max(longestGapMs, TimeUnit.NANOSECONDS.toMillis(now - last));
+                    last = now;
+                    heartbeats++;
+                }
+                raw.sendHeartbeat();
+            }
+            assertThat(heartbeats).as("heartbeats in 4 s at a 1 s interval").isGreaterThanOrEqualTo(6);
+            assertThat(longestGapMs).as("longest silence from the broker, ms").isLessThan(900);
+        }
+    }
+
     // ---------------------------------------------------------------- closing
     // ---------------------------------------------------------------- closing
 
