@@ -6,6 +6,7 @@ import io.warren.amqp.DirectReplies;
 import io.warren.broker.Broker;
 import io.warren.config.BrokerConfig;
 import io.warren.net.AmqpServer;
+import io.warren.protocol.Frame;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,8 @@ public final class Warren implements AutoCloseable {
         broker = new Broker(config);
         DirectReplies directReplies = new DirectReplies();
         server = new AmqpServer(config.ioThreads(), config.ioSpinMicros());
-        boundPort = server.bind(config.bindAddress(), config.amqpPort(), config.frameMax(), config.sendTimeoutMillis(),
+        // Until tune-ok settles frame_max, frames may carry 4096 bytes at most, as in RabbitMQ (initial_frame_max).
+        boundPort = server.bind(config.bindAddress(), config.amqpPort(), Frame.MIN_SIZE, config.sendTimeoutMillis(),
                 () -> new AmqpConnection(broker, directReplies, connections));
         return this;
     }

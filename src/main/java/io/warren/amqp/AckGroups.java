@@ -31,7 +31,7 @@ final class AckGroups implements UnackedDeliveries.Visitor {
     private final List<Group> groups = new ArrayList<>();
 
     @Override
-    public void accept(Queue queue, long id, QueueConsumer consumer) {
+    public void accept(long tag, Queue queue, long id, QueueConsumer consumer) {
         Group group = null;
         for (int i = groups.size() - 1; i >= 0; i--) {
             Group g = groups.get(i);

@@ -11,6 +11,7 @@ import io.warren.broker.Message;
 import io.warren.broker.Queue;
 import io.warren.broker.QueueConsumer;
 import io.warren.broker.RouteResult;
+import io.warren.broker.SenderRoutes;
 import io.warren.broker.VirtualHost;
 import io.warren.protocol.AmqpException;
 import io.warren.protocol.ContentHeader;
@@ -207,7 +208,7 @@ final class AmqpChannel implements ConsumerChannel {
                 case BASIC_ACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), Settlement.ACK);
                 case BASIC_REJECT -> settle(m.longValue("delivery-tag"), false, m.bool("requeue") ? Settlement.REQUEUE : Settlement.DROP);
                 case BASIC_NACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), m.bool("requeue") ? Settlement.REQUEUE : Settlement.DROP);
-                case BASIC_RECOVER, BASIC_RECOVER_ASYNC -> recover(m.method() == Method.BASIC_RECOVER);
+                case BASIC_RECOVER, BASIC_RECOVER_ASYNC -> recover(m.bool("requeue"), m.method() == Method.BASIC_RECOVER);
                 case CONFIRM_SELECT -> confirmSelect(m.bool("nowait"));
                 case TX_SELECT -> txSelect();
                 case TX_COMMIT -> txCommit();
@@ -282,16 +283,15 @@ final class AmqpChannel implements ConsumerChannel {
             throw new AmqpException(ReplyCode.NOT_ALLOWED, "attempt to reuse consumer tag '" + tag + "'");
         }
         boolean nowait = m.bool("nowait");
-        String queueName = m.string("queue");
+        String queueName = queueName(m.string("queue"));
         if (queueName.equals(DirectReplyConsumer.PSEUDO_QUEUE)) {
             directReplies().consume(tag, m.bool("no-ack"), nowait);
             return;
         }
         Queue q = accessibleQueue(queueName);
         Map<String, Object> args = m.table("arguments");
-        Long priority = FieldValues.integer(args.get("x-priority"));
         QueueConsumer consumer = new QueueConsumer(q, tag, this, m.bool("no-ack"), m.bool("exclusive"),
-                consumerPrefetch, priority == null ? 0 : (int) (long) priority, args);
+                consumerPrefetch, consumerPriority(q, args), args);
         consumers.put(tag, consumer);
         String consumerTag = tag;
         suspend();
@@ -304,6 +304,23 @@ final class AmqpChannel implements ConsumerChannel {
                 send(Method.BASIC_CONSUME_OK, consumerTag);
             }
         }));
+    }
+
+    /**
+     * The x-priority argument of basic.consume (0 without one). As RabbitMQ, it must be one of the
+     * integer types, else 406 in RabbitMQ's words; values beyond an int are taken as its limits.
+     */
+    private int consumerPriority(Queue q, Map<String, Object> args) {
+        if (!args.containsKey("x-priority")) {
+            return 0;
+        }
+        Object value = args.get("x-priority");
+        if (!FieldValues.isInteger(value)) {
+            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "invalid arg 'x-priority' for queue '" + q.name()
+                    + "' in vhost '" + vhost.name() + "': \"expected integer, got " + FieldValues.typeName(value) + "\"");
+        }
+        long priority = FieldValues.integer(value);
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, priority));
     }
 
     private void cancel(String tag, boolean nowait) {
@@ -358,16 +375,25 @@ final class AmqpChannel implements ConsumerChannel {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + userId
                     + "' but authenticated user was '" + connection.user() + "'", Method.BASIC_PUBLISH);
         }
-        if (header.hasExpiration()) {
-            try {
+        List<String> extraKeys = List.of();
+        try {
+            if (header.hasExpiration()) {
                 Expiration.check(header.properties().expiration);
-            } catch (AmqpException e) {
-                header.release();
-                content.release();
-                throw e.attributedTo(Method.BASIC_PUBLISH);
             }
+            if (SenderRoutes.present(header)) {
+                extraKeys = SenderRoutes.of(header);
+            }
+        } catch (AmqpException e) {
+            header.release();
+            content.release();
+            throw e.attributedTo(Method.BASIC_PUBLISH);
         }
-        Message message = new Message(exchange.name(), routingKey, header, content);
+        if (SenderRoutes.present(header) && header.headers().containsKey(SenderRoutes.BCC)) {
+            ContentHeader withoutBcc = SenderRoutes.withoutBcc(header, connection.alloc());
+            header.release();
+            header = withoutBcc;
+        }
+        Message message = new Message(exchange.name(), routingKey, extraKeys, header, content);
         if (tx != null) {
             tx.publish(exchange, message, mandatory);
             return;
@@ -553,9 +579,7 @@ final class AmqpChannel implements ConsumerChannel {
         if (tx == null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         }
-        for (ChannelTransaction.Settlement s : tx.takeSettlements()) {
-            settlement.settle(s.tag(), s.multiple(), s.how(), deliveryTag);
-        }
+        settlement.commit(tx.takeSettlements());
         List<ChannelTransaction.Publish> publishes = tx.takePublishes();
         for (int i = 0; i < publishes.size(); i++) {
             ChannelTransaction.Publish p = publishes.get(i);
@@ -604,6 +628,7 @@ final class AmqpChannel implements ConsumerChannel {
         if (tx == null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
         }
+        settlement.restore(tx.takeSettlements());
         tx.rollback();
         send(Method.TX_ROLLBACK_OK);
     }
@@ -721,14 +746,17 @@ final class AmqpChannel implements ConsumerChannel {
 
     private void settle(long tag, boolean multiple, int how) {
         if (tx != null) {
-            settlement.check(tag, multiple, deliveryTag);
-            tx.settle(tag, multiple, how);
+            settlement.hold(tag, multiple, how, tx);
             return;
         }
-        settlement.settle(tag, multiple, how, deliveryTag);
+        settlement.settle(tag, multiple, how);
     }
 
-    private void recover(boolean reply) {
+    private void recover(boolean requeue, boolean reply) {
+        if (!requeue) {
+            // As RabbitMQ: a connection error, whichever of the two methods asked.
+            throw new AmqpException(ReplyCode.NOT_IMPLEMENTED, "requeue=false");
+        }
         settlement.recover();
         if (reply) {
             send(Method.BASIC_RECOVER_OK);
@@ -824,6 +852,8 @@ final class AmqpChannel implements ConsumerChannel {
             content.release();
         }
         if (tx != null) {
+            // Deliveries acked in the open transaction go back to their queues with the unacked ones.
+            settlement.restore(tx.takeSettlements());
             tx.rollback();
         }
         if (directReplies != null) {

@@ -246,6 +246,10 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         } else if (msg instanceof AmqpException e) {
             // From the frame decoder, which reads nothing more after it.
             framingError = true;
+            if (state == State.AWAIT_START_OK || state == State.AWAIT_TUNE_OK) {
+                handshakeFramingError(e);
+                return;
+            }
             fail(null, e);
         }
     }
@@ -531,8 +535,11 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
         heartbeat = clientHeartbeat;
         ctx.pipeline().get(FrameDecoder.class).maxFrameSize(frameMax);
         if (heartbeat > 0) {
+            // A heartbeat after half the interval without a write, as RabbitMQ's rabbit_heartbeat
+            // (its sender checks every Timeout/2): a client never sees a whole interval of silence,
+            // even at 1 s. A client silent for two intervals is gone.
             ctx.pipeline().addBefore(ctx.name(), "idle", new IdleStateHandler(
-                    heartbeat * 2L, Math.max(1, heartbeat / 2), 0, TimeUnit.SECONDS));
+                    heartbeat * 2000L, heartbeat * 500L, 0, TimeUnit.MILLISECONDS));
         }
         state = State.AWAIT_OPEN;
     }
@@ -607,6 +614,18 @@ public final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     // ---------------------------------------------------------------- errors and closing
+
+    /**
+     * A framing error before tune-ok (a start-ok beyond the handshake's 4096-byte frame_max, say):
+     * as RabbitMQ, which does not trust the client yet, no connection.close is sent; the socket
+     * closes after RabbitMQ's silent close delay.
+     */
+    private void handshakeFramingError(AmqpException e) {
+        log.warn("Closing connection from {} during the handshake, without a reply: {}", peer, e.getMessage());
+        closeReason = e.getMessage();
+        state = State.CLOSED;
+        closeAfterTimeout("framing error during the handshake", FRAMING_ERROR_CLOSE_MS);
+    }
 
     /** The one place where protocol errors turn into closes: soft ones close the channel, hard ones the connection. */
     private void fail(AmqpChannel channel, AmqpException e) {

@@ -2,20 +2,22 @@ package io.warren.amqp;
 
 import io.warren.broker.Exchange;
 import io.warren.broker.Message;
+import io.warren.broker.Queue;
+import io.warren.broker.QueueConsumer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The open transaction of a channel in tx mode: its publishes (routed at commit) and its acks,
- * rejects and nacks (applied at commit), in the order they came. Made by tx.select; owned by the
- * connection's event loop.
+ * The open transaction of a channel in tx mode: its publishes (routed at commit) and the deliveries
+ * its acks, rejects and nacks took (settled at commit, awaiting ack again after rollback), in the
+ * order they came. Made by tx.select; owned by the connection's event loop.
  */
 final class ChannelTransaction {
     record Publish(Exchange exchange, Message message, boolean mandatory) {
     }
 
-    /** A settlement held until commit: delivery tag, multiple, and how (the channel's SETTLE_ codes). */
-    record Settlement(long tag, boolean multiple, int how) {
+    /** One delivery settled at commit: its tag, where it came from, and how ({@link io.warren.amqp.Settlement}'s codes). */
+    record Settlement(long tag, Queue queue, long id, QueueConsumer consumer, int how) {
     }
 
     private List<Publish> publishes = new ArrayList<>();
@@ -25,8 +27,8 @@ final class ChannelTransaction {
         publishes.add(new Publish(exchange, message, mandatory));
     }
 
-    void settle(long tag, boolean multiple, int how) {
-        settlements.add(new Settlement(tag, multiple, how));
+    void settle(long tag, Queue queue, long id, QueueConsumer consumer, int how) {
+        settlements.add(new Settlement(tag, queue, id, consumer, how));
     }
 
     /** The settlements to apply at commit; the transaction starts afresh. */
@@ -43,7 +45,7 @@ final class ChannelTransaction {
         return taken;
     }
 
-    /** Forgets everything (tx.rollback, or the channel closes). */
+    /** Forgets everything (tx.rollback, or the channel closes); take the settlements first to put them back. */
     void rollback() {
         publishes.forEach(p -> p.message().release());
         publishes.clear();

@@ -1,5 +1,6 @@
 package io.warren.amqp;
 
+import io.warren.broker.Binding;
 import io.warren.broker.Exchange;
 import io.warren.broker.Queue;
 import io.warren.broker.VirtualHost;
@@ -24,8 +25,24 @@ final class DefinitionMethods {
         this.vhost = vhost;
     }
 
+    /**
+     * An exchange or queue name of a declare, delete, bind or unbind: as RabbitMQ does, with every
+     * carriage return and line feed taken out (so that "a\r\n" names the queue "a"). Other methods
+     * (publish, consume, get, purge) take names as they come, as in RabbitMQ.
+     */
+    private static String name(MethodFrame m, String field) {
+        return stripCrLf(m.string(field));
+    }
+
+    private static String stripCrLf(String name) {
+        if (name.indexOf('\r') < 0 && name.indexOf('\n') < 0) {
+            return name;
+        }
+        return name.replace("\r", "").replace("\n", "");
+    }
+
     void exchangeDeclare(MethodFrame m) {
-        String name = m.string("exchange");
+        String name = name(m, "exchange");
         if (name.isEmpty()) { // RabbitMQ refuses even a passive declare of the default exchange
             throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
         }
@@ -41,7 +58,7 @@ final class DefinitionMethods {
     }
 
     void exchangeDelete(MethodFrame m) {
-        String name = m.string("exchange");
+        String name = name(m, "exchange");
         if (name.isEmpty()) {
             throw new AmqpException(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
         }
@@ -52,15 +69,17 @@ final class DefinitionMethods {
     }
 
     void exchangeBind(MethodFrame m, boolean bind) {
-        if (!bind && (vhost.exchange(m.string("destination")) == null || vhost.exchange(m.string("source")) == null)) {
+        String destinationName = name(m, "destination");
+        String sourceName = name(m, "source");
+        if (!bind && (vhost.exchange(destinationName) == null || vhost.exchange(sourceName) == null)) {
             // As in RabbitMQ 3.x, unbinding an exchange that does not exist is a no-op.
             if (!m.bool("nowait")) {
                 channel.afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_UNBIND_OK));
             }
             return;
         }
-        Exchange destination = vhost.existingExchange(m.string("destination"));
-        Exchange source = vhost.existingExchange(m.string("source"));
+        Exchange destination = vhost.existingExchange(destinationName);
+        Exchange source = vhost.existingExchange(sourceName);
         if (bind) {
             vhost.bind(source, destination, m.string("routing-key"), m.table("arguments"));
         } else {
@@ -72,14 +91,12 @@ final class DefinitionMethods {
     }
 
     void queueDeclare(MethodFrame m) {
-        String name = m.string("queue");
         boolean nowait = m.bool("nowait");
-        if (name.equals(DirectReplyConsumer.PSEUDO_QUEUE) || name.startsWith(DirectReplyConsumer.ADDRESS_PREFIX)) {
-            if (!nowait) {
-                channel.send(Method.QUEUE_DECLARE_OK, name, 0, 0);
-            }
+        if (m.string("queue").startsWith(DirectReplyConsumer.PSEUDO_QUEUE)) {
+            replyQueueDeclare(name(m, "queue"), nowait);
             return;
         }
+        String name = name(m, "queue");
         Queue q;
         if (m.bool("passive")) {
             // As RabbitMQ: "" is not the last queue declared here, but a queue of that name (none).
@@ -101,22 +118,49 @@ final class DefinitionMethods {
                 channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1]))));
     }
 
+    /**
+     * As RabbitMQ: every declare of a direct reply-to name is passive. The pseudo-queue and a live
+     * reply address (a channel consuming from the pseudo-queue under it) exist, with no messages and
+     * one consumer; any other name under the prefix (a forged or stale address) is a 404.
+     */
+    private void replyQueueDeclare(String name, boolean nowait) {
+        if (!name.equals(DirectReplyConsumer.PSEUDO_QUEUE) && !(name.startsWith(DirectReplyConsumer.ADDRESS_PREFIX)
+                && connection.directReplies().find(name.substring(DirectReplyConsumer.ADDRESS_PREFIX.length())) != null)) {
+            throw new AmqpException(ReplyCode.NOT_FOUND, "no queue '" + name + "' in vhost '" + vhost.name() + "'");
+        }
+        channel.lastQueue(name);
+        if (!nowait) {
+            channel.send(Method.QUEUE_DECLARE_OK, name, 0, 1);
+        }
+    }
+
     void queueBind(MethodFrame m, boolean bind) {
-        if (!bind && (vhost.queue(channel.queueName(m.string("queue"))) == null || vhost.exchange(m.string("exchange")) == null)) {
+        // The "" shortcuts first, then CR/LF stripped, in RabbitMQ's order.
+        boolean lastQueue = m.string("queue").isEmpty();
+        String queueName = stripCrLf(channel.queueName(m.string("queue")));
+        String exchangeName = name(m, "exchange");
+        String key = lastQueue && m.string("routing-key").isEmpty() ? queueName : m.string("routing-key");
+        if (!bind && (vhost.queue(queueName) == null || vhost.exchange(exchangeName) == null)) {
             // As in RabbitMQ 3.x, unbinding a queue or exchange that does not exist is a no-op.
             channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
             return;
         }
-        // RabbitMQ checks exclusivity on bind but not on unbind.
-        Queue q = bind ? channel.accessibleQueue(m.string("queue")) : vhost.existingQueue(channel.queueName(m.string("queue")));
-        Exchange source = vhost.existingExchange(m.string("exchange"));
-        String key = m.string("routing-key");
+        Queue q = vhost.existingQueue(queueName);
         if (bind) {
-            vhost.bind(source, q, key.isEmpty() && m.string("queue").isEmpty() ? q.name() : key, m.table("arguments"));
+            vhost.checkExclusiveAccess(q, connection);
+        }
+        Exchange source = vhost.existingExchange(exchangeName);
+        if (bind) {
+            vhost.bind(source, q, key, m.table("arguments"));
             if (!m.bool("nowait")) {
                 channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_BIND_OK));
             }
         } else {
+            // As RabbitMQ: removing a binding that exists needs access to the queue (405 for another
+            // connection's exclusive queue); removing one that does not is a no-op for anyone.
+            if (source.bindings().contains(new Binding(source, q, key, m.table("arguments")))) {
+                vhost.checkExclusiveAccess(q, connection);
+            }
             vhost.unbind(source, q, key, m.table("arguments"));
             channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
         }
@@ -135,7 +179,7 @@ final class DefinitionMethods {
 
     void queueDelete(MethodFrame m) {
         boolean nowait = m.bool("nowait");
-        Queue q = vhost.queue(channel.queueName(m.string("queue")));
+        Queue q = vhost.queue(stripCrLf(channel.queueName(m.string("queue"))));
         if (q == null) {
             if (!nowait) {
                 channel.send(Method.QUEUE_DELETE_OK, 0);

@@ -13,9 +13,10 @@ import java.util.Base64;
 /**
  * RabbitMQ's direct reply-to for one channel: its consumer of the pseudo-queue
  * {@code amq.rabbitmq.reply-to} (no-ack only), the channel's own reply address
- * {@code amq.rabbitmq.reply-to.TOKEN} that requests published here carry in reply-to, and the
- * replies delivered straight to this channel, never through a queue. Made by the channel's first
- * use of it; owned by the connection's event loop.
+ * {@code amq.rabbitmq.reply-to.TOKEN} that requests published here carry in reply-to (live, that
+ * is registered in {@link DirectReplies}, while the consumer is), and the replies delivered straight
+ * to this channel, never through a queue. Made by the channel's first use of it; owned by the
+ * connection's event loop.
  */
 final class DirectReplyConsumer {
     static final String PSEUDO_QUEUE = "amq.rabbitmq.reply-to";
@@ -51,10 +52,9 @@ final class DirectReplyConsumer {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "reply consumer already set");
         }
         consumerTag = tag;
-        if (token == null) {
-            token = randomToken();
-            connection.directReplies().register(token, channel);
-        }
+        // A new address for each consumer, as in RabbitMQ: one of an earlier consumer is no longer live.
+        token = randomToken();
+        connection.directReplies().register(token, channel);
         if (!nowait) {
             channel.send(Method.BASIC_CONSUME_OK, tag);
         }
@@ -66,6 +66,7 @@ final class DirectReplyConsumer {
 
     void cancel() {
         consumerTag = null;
+        connection.directReplies().unregister(token);
     }
 
     /** A request that asks for a direct reply: its reply-to becomes this channel's own address. */
@@ -98,7 +99,7 @@ final class DirectReplyConsumer {
 
     /** The channel closes: its address is no more. */
     void release() {
-        if (token != null) {
+        if (consumerTag != null) {
             connection.directReplies().unregister(token);
         }
     }

@@ -14,7 +14,9 @@ import java.util.Map;
  * The consumer acknowledgements of one channel: its unacknowledged deliveries by delivery tag, and
  * basic.ack, reject, nack and recover applied to them. Acks are handed to their queues once per
  * read (like publishes), so that a consumer acking message by message costs each queue one task,
- * and one dispatch round, per read; rejects and nacks go at once. Owned by the connection's event loop.
+ * and one dispatch round, per read; rejects and nacks go at once. In a transaction the deliveries
+ * settled leave the unacked ones at once and are held by the {@link ChannelTransaction} until commit
+ * or rollback, as in RabbitMQ. Owned by the connection's event loop.
  */
 final class Settlement {
     static final int ACK = 0;
@@ -40,42 +42,81 @@ final class Settlement {
         return unacked.size() == 0;
     }
 
-    /** 406 unless the tag (or, with multiple, the range up to it) names a delivery of this channel. */
-    void check(long tag, boolean multiple, long lastTag) {
-        if (!(multiple && tag == 0) && !unacked.contains(tag) && !(multiple && tag <= lastTag)) {
-            throw unknown(tag);
-        }
-    }
-
     private static AmqpException unknown(long tag) {
         return new AmqpException(ReplyCode.PRECONDITION_FAILED, "unknown delivery tag " + tag);
     }
 
-    /** basic.ack, reject or nack ({@code how}: ACK, REQUEUE, DROP); {@code lastTag} is the last tag delivered. */
-    void settle(long tag, boolean multiple, int how, long lastTag) {
-        AckGroups into = how == ACK ? pendingAcks : rejected;
-        boolean found;
+    /**
+     * Takes the deliveries an ack, reject or nack names out of the unacked ones, as RabbitMQ does:
+     * the tag itself must await ack (with multiple, it and every earlier tag are taken), except
+     * that multiple with tag 0 takes them all, even none. Otherwise 406 and nothing is taken.
+     */
+    private void take(long tag, boolean multiple, UnackedDeliveries.Visitor into) {
         if (multiple && tag == 0) {
             unacked.removeAll(into);
-            found = true;
-        } else if (multiple) {
-            found = unacked.removeUpTo(tag, into) || tag <= lastTag && tag > 0;
-        } else {
-            found = unacked.remove(tag, into);
-        }
-        if (!found) {
-            throw unknown(tag);
-        }
-        if (how == ACK) {
-            channel.acksPending();
             return;
         }
+        if (!unacked.contains(tag)) {
+            throw unknown(tag);
+        }
+        if (multiple) {
+            unacked.removeUpTo(tag, into);
+        } else {
+            unacked.remove(tag, into);
+        }
+    }
+
+    /** basic.ack, reject or nack ({@code how}: ACK, REQUEUE, DROP) outside a transaction. */
+    void settle(long tag, boolean multiple, int how) {
+        take(tag, multiple, how == ACK ? pendingAcks : rejected);
+        if (how == ACK) {
+            channel.acksPending();
+        } else {
+            flushRejects(how == REQUEUE);
+        }
+    }
+
+    /**
+     * The same inside a transaction: the deliveries leave the unacked ones now (a second ack of a
+     * tag is a 406 at once, and basic.recover does not redeliver them), and are settled at commit
+     * ({@link #commit}) or put back at rollback ({@link #restore}).
+     */
+    void hold(long tag, boolean multiple, int how, ChannelTransaction tx) {
+        take(tag, multiple, (t, queue, id, consumer) -> tx.settle(t, queue, id, consumer, how));
+    }
+
+    /** tx.commit: settles the held deliveries, in the order they were acked, rejected or nacked. */
+    void commit(List<ChannelTransaction.Settlement> held) {
+        int i = 0;
+        while (i < held.size()) {
+            int how = held.get(i).how();
+            AckGroups into = how == ACK ? pendingAcks : rejected;
+            for (; i < held.size() && held.get(i).how() == how; i++) {
+                ChannelTransaction.Settlement s = held.get(i);
+                into.accept(s.tag(), s.queue(), s.id(), s.consumer());
+            }
+            if (how == ACK) {
+                channel.acksPending();
+            } else {
+                flushRejects(how == REQUEUE);
+            }
+        }
+    }
+
+    /** tx.rollback (or the channel closes): the held deliveries await ack again, under their tags. */
+    void restore(List<ChannelTransaction.Settlement> held) {
+        for (ChannelTransaction.Settlement s : held) {
+            unacked.restore(s.tag(), s.queue(), s.id(), s.consumer());
+        }
+    }
+
+    private void flushRejects(boolean requeue) {
         int[] settled = {0};
         rejected.forEach((queue, consumer, ids, count) -> {
             if (consumer != null) {
                 settled[0] += count;
             }
-            queue.reject(consumer, ids, count, how == REQUEUE);
+            queue.reject(consumer, ids, count, requeue);
         });
         channel.creditBack(settled[0]);
     }
@@ -95,14 +136,7 @@ final class Settlement {
     /** basic.recover(requeue): every unacked delivery goes back to its queue, redelivered. */
     void recover() {
         unacked.removeAll(rejected);
-        int[] settled = {0};
-        rejected.forEach((queue, consumer, ids, count) -> {
-            if (consumer != null) {
-                settled[0] += count;
-            }
-            queue.reject(consumer, ids, count, true);
-        });
-        channel.creditBack(settled[0]);
+        flushRejects(true);
     }
 
     /**
@@ -116,7 +150,7 @@ final class Settlement {
         }
         Map<Queue, long[]> idsByQueue = new IdentityHashMap<>();
         Map<Queue, Integer> counts = new IdentityHashMap<>();
-        unacked.removeAll((queue, qid, consumer) -> {
+        unacked.removeAll((tag, queue, qid, consumer) -> {
             long[] ids = idsByQueue.get(queue);
             int n = counts.getOrDefault(queue, 0);
             if (ids == null || n == ids.length) {

@@ -12,9 +12,9 @@ import java.util.Arrays;
  * yet) holds none.
  */
 final class UnackedDeliveries {
-    /** Receives one delivery to settle: which queue, the queue's message id, and the consumer (null for get). */
+    /** Receives one delivery to settle: its tag, which queue, the queue's message id, and the consumer (null for get). */
     interface Visitor {
-        void accept(Queue queue, long id, QueueConsumer consumer);
+        void accept(long tag, Queue queue, long id, QueueConsumer consumer);
     }
 
     private static final int INITIAL_CAPACITY = 16;
@@ -80,7 +80,7 @@ final class UnackedDeliveries {
         if (queues[slot] == null) {
             return false;
         }
-        visitor.accept(queues[slot], ids[slot], consumers[slot]);
+        visitor.accept(tag, queues[slot], ids[slot], consumers[slot]);
         clear(slot);
         trim();
         return true;
@@ -93,13 +93,41 @@ final class UnackedDeliveries {
         for (int k = 0; k < limit; k++) {
             int slot = (head + k) & (queues.length - 1);
             if (queues[slot] != null) {
-                visitor.accept(queues[slot], ids[slot], consumers[slot]);
+                visitor.accept(firstTag + k, queues[slot], ids[slot], consumers[slot]);
                 clear(slot);
                 any = true;
             }
         }
         trim();
         return any;
+    }
+
+    /**
+     * Puts back a delivery taken out earlier (an ack of a transaction rolled back): its tag may lie
+     * before, inside or after the tags awaiting ack now.
+     */
+    void restore(long tag, Queue queue, long id, QueueConsumer consumer) {
+        if (span == 0 || tag - firstTag >= span) {
+            add(tag, queue, id, consumer);
+            return;
+        }
+        if (tag < firstTag) {
+            int shift = (int) (firstTag - tag);
+            while (span + shift > queues.length) {
+                grow();
+            }
+            // Slots outside the span are always empty: moving the head back uncovers empty slots.
+            head = (head - shift) & (queues.length - 1);
+            firstTag = tag;
+            span += shift;
+        }
+        int slot = (head + (int) (tag - firstTag)) & (queues.length - 1);
+        if (queues[slot] == null) {
+            queues[slot] = queue;
+            ids[slot] = id;
+            consumers[slot] = consumer;
+            live++;
+        }
     }
 
     /** True when the tag is awaiting ack. */

@@ -166,7 +166,13 @@ final class DeadLetterer {
         p.headers = headers;
         p.expiration = null;
         ContentHeader header = ContentHeader.of(m.header().bodySize(), p, PooledByteBufAllocator.DEFAULT);
-        return new Message(exchangeName, routingKey != null ? routingKey : m.routingKey(), header, m.body().retain());
+        if (routingKey != null) {
+            return new Message(exchangeName, routingKey, List.of(), header, m.body().retain());
+        }
+        // As RabbitMQ: routed again with every key it had (a message read back from disk keeps its CC in the header).
+        List<String> keys = !m.extraRoutingKeys().isEmpty() || !SenderRoutes.present(header) ? m.extraRoutingKeys()
+                : SenderRoutes.of(header);
+        return new Message(exchangeName, m.routingKey(), keys, header, m.body().retain());
     }
 
     @SuppressWarnings("unchecked")

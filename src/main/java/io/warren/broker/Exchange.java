@@ -46,6 +46,14 @@ public abstract non-sealed class Exchange implements Destination {
     public boolean internal() { return internal; }
     public Map<String, Object> arguments() { return arguments; }
 
+    /**
+     * False for the types whose routing ignores the routing key (fanout, headers): a message with
+     * several keys (CC, BCC) is routed through them once, not once per key.
+     */
+    public boolean routesByKey() {
+        return true;
+    }
+
     public Router router() {
         return snapshot.get().router();
     }

@@ -12,6 +12,11 @@ public final class FanoutExchange extends Exchange {
     }
 
     @Override
+    public boolean routesByKey() {
+        return false;
+    }
+
+    @Override
     protected Router compile(List<Binding> bindings) {
         Destination[] all = bindings.stream().map(Binding::destination).distinct().toArray(Destination[]::new);
         return (routingKey, header, out) -> {

@@ -66,6 +66,11 @@ public final class HeadersExchange extends Exchange {
     }
 
     @Override
+    public boolean routesByKey() {
+        return false;
+    }
+
+    @Override
     protected Router compile(List<Binding> bindings) {
         List<Rule> rules = new ArrayList<>(bindings.size());
         for (Binding b : bindings) {

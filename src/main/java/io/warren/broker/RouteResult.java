@@ -17,16 +17,29 @@ public final class RouteResult {
     private final List<Exchange> visited = new ArrayList<>();
     private Map<Queue, Boolean> seen;
     private String routingKey;
+    private List<String> extraKeys = List.of();
     private ContentHeader header;
 
     /** Routes through {@code exchange} and everything bound below it; the result is {@link #queues()}. */
     public RouteResult route(Exchange exchange, String routingKey, ContentHeader header) {
+        return route(exchange, routingKey, List.of(), header);
+    }
+
+    /**
+     * As above with more routing keys (a message's CC and BCC keys): each exchange on the way
+     * routes with every key, as RabbitMQ's routing does, and a queue several keys reach is in the
+     * result once.
+     */
+    public RouteResult route(Exchange exchange, String routingKey, List<String> extraKeys, ContentHeader header) {
         queues.clear();
         visited.clear();
         seen = null;
         this.routingKey = routingKey;
+        this.extraKeys = extraKeys;
         this.header = header;
         visit(exchange);
+        this.extraKeys = List.of();
+        this.header = null;
         return this;
     }
 
@@ -37,7 +50,13 @@ public final class RouteResult {
             }
         }
         visited.add(exchange);
-        exchange.router().route(routingKey, header, this);
+        Router router = exchange.router();
+        router.route(routingKey, header, this);
+        if (!extraKeys.isEmpty() && exchange.routesByKey()) {
+            for (int i = 0; i < extraKeys.size(); i++) {
+                router.route(extraKeys.get(i), header, this);
+            }
+        }
     }
 
     /** The result of a publish to the default exchange: that one queue, or none when it is null. */
@@ -49,6 +68,13 @@ public final class RouteResult {
             queues.add(queue);
         }
         return this;
+    }
+
+    /** Adds a queue the default exchange names (none when null), each queue once. */
+    public void addNamed(Queue queue) {
+        if (queue != null) {
+            addQueue(queue);
+        }
     }
 
     /** Called by routers for each match. */

@@ -86,15 +86,26 @@ public final class VirtualHost {
      * names, otherwise the exchange's bindings, followed through exchange-to-exchange bindings, and,
      * when they reach nothing, RabbitMQ's alternate exchanges. A large persistent body going to
      * several durable queues is written once to the shared body store here, so that each queue's log
-     * holds only a reference to it. The result is {@code into}'s queues (reused by its owner thread).
+     * holds only a reference to it. A message's CC and BCC keys ({@link Message#extraRoutingKeys})
+     * route it as its routing key does, on every exchange of the way. The result is {@code into}'s
+     * queues (reused by its owner thread).
      */
     public List<Queue> route(Exchange exchange, Message message, RouteResult into) {
+        List<String> extraKeys = message.extraRoutingKeys();
+        List<Queue> reached;
         if (exchange.name().isEmpty()) {
-            return into.only(queues.get(message.routingKey())).queues();
-        }
-        List<Queue> reached = into.route(exchange, message.routingKey(), message.header()).queues();
-        if (reached.isEmpty()) {
-            reached = routeToAlternates(exchange, message, into);
+            reached = into.only(queues.get(message.routingKey())).queues();
+            if (extraKeys.isEmpty()) {
+                return reached;
+            }
+            for (int i = 0; i < extraKeys.size(); i++) {
+                into.addNamed(queues.get(extraKeys.get(i)));
+            }
+        } else {
+            reached = into.route(exchange, message.routingKey(), extraKeys, message.header()).queues();
+            if (reached.isEmpty()) {
+                reached = routeToAlternates(exchange, message, into);
+            }
         }
         if (reached.size() > 1 && store != null && message.bodySize() >= BodyStore.SHARED_FROM
                 && message.header().persistent()) {
@@ -121,7 +132,7 @@ public final class VirtualHost {
                 break;
             }
             current = next;
-            reached = into.route(current, message.routingKey(), message.header()).queues();
+            reached = into.route(current, message.routingKey(), message.extraRoutingKeys(), message.header()).queues();
         }
         return reached;
     }

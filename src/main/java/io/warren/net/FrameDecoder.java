@@ -28,7 +28,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private State state = State.HEADER;
     private volatile int maxFrameSize;
+    /** False until connection.tune-ok: the limit is then the handshake's (4096, as RabbitMQ's initial_frame_max). */
+    private volatile boolean negotiated;
 
+    /** {@code maxFrameSize} is the limit of the handshake, until {@link #maxFrameSize(int)} changes it. */
     public FrameDecoder(int maxFrameSize) {
         this.maxFrameSize = maxFrameSize;
     }
@@ -36,6 +39,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     /** Called once connection.tune-ok settles frame_max (0 from the client means our offer). */
     public void maxFrameSize(int size) {
         this.maxFrameSize = size;
+        this.negotiated = true;
     }
 
     @Override
@@ -75,7 +79,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             // Like RabbitMQ, the limit applies to the payload: the 8 octets of framing are forgiven.
             if (maxFrameSize != 0 && size > maxFrameSize) { // 0: no limit (frame_max = 0 in the config)
                 fail(in, out, new AmqpException(ReplyCode.FRAME_ERROR, "frame of " + (size + Frame.OVERHEAD)
-                        + " bytes on channel " + channel + " exceeds the negotiated frame_max of " + maxFrameSize));
+                        + " bytes on channel " + channel + (negotiated ? " exceeds the negotiated frame_max of "
+                        + maxFrameSize : " exceeds the frame_max of " + maxFrameSize + " that applies until connection.tune-ok")));
                 return;
             }
             if (in.readableBytes() < size + Frame.OVERHEAD) {

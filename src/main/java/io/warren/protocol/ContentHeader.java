@@ -81,6 +81,7 @@ public final class ContentHeader {
         return (flags & flag) != 0;
     }
 
+    public boolean hasHeaders() { return has(Properties.HEADERS); }
     public boolean hasUserId() { return has(Properties.USER_ID); }
     public boolean hasReplyTo() { return has(Properties.REPLY_TO); }
     public boolean hasExpiration() { return has(Properties.EXPIRATION); }

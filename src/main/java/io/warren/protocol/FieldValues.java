@@ -85,6 +85,15 @@ public final class FieldValues {
         return null;
     }
 
+    /**
+     * True for the integer types RabbitMQ accepts where an argument must be a whole number: signed
+     * and unsigned 8, 16 and 32 bits and signed 64 bits (not a decimal, even of scale 0).
+     */
+    public static boolean isInteger(Object value) {
+        return value instanceof Byte || value instanceof Short || value instanceof Integer || value instanceof Long
+                || value instanceof UByte || value instanceof UShort || value instanceof UInt;
+    }
+
     /** The field-table type letter a value is written with; '?' for a type the codec does not write. */
     public static char typeLetter(Object v) {
         if (v == null) return 'V';

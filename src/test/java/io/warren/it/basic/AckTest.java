@@ -1,6 +1,7 @@
 package io.warren.it.basic;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
@@ -10,6 +11,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.impl.AMQImpl;
 import io.warren.it.BrokerTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -234,6 +236,44 @@ class AckTest extends BrokerTest {
         assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag 5");
     }
 
+    /** As RabbitMQ: with multiple, the tag itself must await ack; nothing is settled otherwise. */
+    @Test
+    void nackMultipleWithAnUnknownTagIsPreconditionFailedAndSettlesNothing() throws Exception {
+        Channel ch = connect().createChannel();
+        String q = queue(ch);
+        publish(ch, q, 3);
+        for (int i = 0; i < 3; i++) {
+            ch.basicGet(q, false);
+        }
+
+        ch.basicNack(99, true, false);
+
+        AMQP.Channel.Close close = awaitChannelClose(ch);
+        assertThat(close.getReplyCode()).isEqualTo(AMQP.PRECONDITION_FAILED);
+        assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag 99");
+        assertThat(close.getClassId()).isEqualTo(60);
+        assertThat(close.getMethodId()).isEqualTo(120);
+        // Not dropped: all three went back when the channel closed.
+        assertThat(drain(connect().createChannel(), q)).containsExactly("m0*", "m1*", "m2*");
+    }
+
+    @Test
+    void ackMultipleOfATagAlreadyAckedIsPreconditionFailed() throws Exception {
+        Channel ch = connect().createChannel();
+        String q = queue(ch);
+        publish(ch, q, 3);
+        ch.basicGet(q, false);
+        long second = ch.basicGet(q, false).getEnvelope().getDeliveryTag();
+        ch.basicGet(q, false);
+        ch.basicAck(second, false);
+
+        ch.basicAck(second, true);
+
+        AMQP.Channel.Close close = awaitChannelClose(ch);
+        assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag " + second);
+        assertThat(drain(connect().createChannel(), q)).containsExactly("m0*", "m2*");
+    }
+
     @Test
     void tagZeroWithoutMultipleIsUnknown() throws Exception {
         Channel ch = connect().createChannel();
@@ -360,6 +400,50 @@ class AckTest extends BrokerTest {
         ch.basicAck(6, true);
         ch.close();
         assertThat(connect().createChannel().queueDeclarePassive(q).getMessageCount()).isZero();
+    }
+
+    @Test
+    void recoverWithoutRequeueIsNotImplementedAndClosesTheConnection() throws Exception {
+        Connection conn = connect();
+        Channel ch = conn.createChannel();
+
+        Throwable thrown = catchThrowable(() -> ch.basicRecover(false));
+
+        assertThat(thrown).isNotNull();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !conn.isOpen());
+        ShutdownSignalException s = conn.getCloseReason();
+        assertThat(s.isHardError()).isTrue();
+        AMQP.Connection.Close close = (AMQP.Connection.Close) s.getReason();
+        assertThat(close.getReplyCode()).isEqualTo(AMQP.NOT_IMPLEMENTED);
+        assertThat(close.getReplyText()).isEqualTo("NOT_IMPLEMENTED - requeue=false");
+        assertThat(close.getClassId()).isEqualTo(60);
+        assertThat(close.getMethodId()).isEqualTo(110);
+    }
+
+    @Test
+    void recoverAsyncWithoutRequeueIsNotImplementedToo() throws Exception {
+        Connection conn = connect();
+        Channel ch = conn.createChannel();
+
+        ch.asyncRpc(new AMQImpl.Basic.RecoverAsync(false));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> !conn.isOpen());
+        AMQP.Connection.Close close = (AMQP.Connection.Close) conn.getCloseReason().getReason();
+        assertThat(close.getReplyCode()).isEqualTo(AMQP.NOT_IMPLEMENTED);
+        assertThat(close.getReplyText()).isEqualTo("NOT_IMPLEMENTED - requeue=false");
+        assertThat(close.getMethodId()).isEqualTo(100);
+    }
+
+    @Test
+    void recoverAsyncRequeuesWithoutAReply() throws Exception {
+        Channel ch = connect().createChannel();
+        String q = queue(ch);
+        publish(ch, q, 2);
+        ch.basicGet(q, false);
+
+        ch.asyncRpc(new AMQImpl.Basic.RecoverAsync(true));
+
+        assertThat(drain(ch, q)).containsExactly("m0*", "m1");
     }
 
     @Test

@@ -10,6 +10,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.warren.it.BrokerTest;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -274,6 +275,33 @@ class ConsumeTest extends BrokerTest {
         publish(setup, q, "m6");
         assertThat(List.of(high.next(), high.next())).containsExactly("m5", "m6");
         low.assertQuiet();
+    }
+
+    /** As RabbitMQ's check_consume_arguments: x-priority must be an integer type, of any width. */
+    @Test
+    void aConsumerPriorityThatIsNotAnIntegerIsPreconditionFailed() throws Exception {
+        Connection conn = connect();
+        String q = queue(conn.createChannel());
+        Map<Object, String> typeNames = Map.of("10", "longstr", 1.5, "double", true, "bool",
+                new BigDecimal("2"), "decimal", Map.of(), "table");
+        for (Map.Entry<Object, String> e : typeNames.entrySet()) {
+            Channel ch = conn.createChannel();
+            assertThatThrownBy(() -> ch.basicConsume(q, true, "c", false, false, Map.of("x-priority", e.getKey()),
+                    new DefaultConsumer(ch))).satisfies(t -> {
+                        AMQP.Channel.Close close = channelClose(t);
+                        assertThat(close.getReplyCode()).isEqualTo(AMQP.PRECONDITION_FAILED);
+                        assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - invalid arg 'x-priority' for queue '"
+                                + q + "' in vhost '/': \"expected integer, got " + e.getValue() + "\"");
+                        assertThat(close.getClassId()).isEqualTo(60);
+                        assertThat(close.getMethodId()).isEqualTo(20);
+                    });
+        }
+        // Every integer type is fine.
+        Channel ch = conn.createChannel();
+        for (Object priority : List.of((byte) 1, (short) 2, 3, 4L)) {
+            ch.basicConsume(q, true, Map.of("x-priority", priority), new DefaultConsumer(ch));
+        }
+        assertThat(ch.queueDeclarePassive(q).getConsumerCount()).isEqualTo(4);
     }
 
     @Test

@@ -227,4 +227,89 @@ class TxTest extends BrokerTest {
             assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag 42");
         });
     }
+
+    /** RabbitMQ's InvalidAcksTx: the second ack of a tag is refused at once, not at commit. */
+    @Test
+    void aSecondAckOfATagInsideATransactionIsPreconditionFailedAtOnce() throws Exception {
+        Channel ch = connect().createChannel();
+        ch.txSelect();
+        String q = queue(ch);
+        publish(ch, q, 1);
+        ch.txCommit();
+        long tag = ch.basicGet(q, false).getEnvelope().getDeliveryTag();
+
+        ch.basicAck(tag, false);
+        ch.basicAck(tag, false);
+
+        // No commit: the channel closes on the second ack itself.
+        assertThatThrownBy(() -> ch.queueDeclarePassive(q)).satisfies(t -> {
+            AMQP.Channel.Close close = channelClose(t);
+            assertThat(close.getReplyCode()).isEqualTo(AMQP.PRECONDITION_FAILED);
+            assertThat(close.getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag " + tag);
+            assertThat(close.getClassId()).isEqualTo(60);
+            assertThat(close.getMethodId()).isEqualTo(80);
+        });
+        // The uncommitted ack was undone when the channel closed.
+        assertThat(drain(connect().createChannel(), q)).containsExactly("m0*");
+    }
+
+    @Test
+    void aMultipleAckInsideATransactionTakesTheEarlierTagsToo() throws Exception {
+        Channel ch = connect().createChannel();
+        String q = queue(ch);
+        publish(ch, q, 3);
+        ch.txSelect();
+        ch.basicGet(q, false);
+        long second = ch.basicGet(q, false).getEnvelope().getDeliveryTag();
+        ch.basicGet(q, false);
+
+        ch.basicAck(second, true);
+        ch.basicAck(second - 1, false);
+
+        assertThatThrownBy(ch::txCommit).satisfies(t ->
+                assertThat(channelClose(t).getReplyText()).isEqualTo("PRECONDITION_FAILED - unknown delivery tag " + (second - 1)));
+    }
+
+    /** RabbitMQ's Transactions test: basic.recover leaves alone what the open transaction acked. */
+    @Test
+    void recoverDoesNotRedeliverWhatTheOpenTransactionAcked() throws Exception {
+        Connection conn = connect();
+        Channel ch = conn.createChannel();
+        String q = queue(ch);
+        publish(ch, q, 2);
+        ch.txSelect();
+        long first = ch.basicGet(q, false).getEnvelope().getDeliveryTag();
+        ch.basicGet(q, false);
+
+        ch.basicAck(first, false);
+        ch.basicRecover(true);
+
+        assertThat(drain(ch, q)).containsExactly("m1*");
+        ch.txCommit();
+        ch.close();
+        assertThat(conn.createChannel().queueDeclarePassive(q).getMessageCount()).isZero();
+    }
+
+    @Test
+    void aRolledBackAckCanBeMadeAgainAndCommitted() throws Exception {
+        Connection conn = connect();
+        Channel ch = conn.createChannel();
+        String q = queue(ch);
+        publish(ch, q, 3);
+        ch.txSelect();
+        long t1 = ch.basicGet(q, false).getEnvelope().getDeliveryTag();
+        long t2 = ch.basicGet(q, false).getEnvelope().getDeliveryTag();
+        long t3 = ch.basicGet(q, false).getEnvelope().getDeliveryTag();
+
+        // Out of order, so that rollback puts tags back before, inside and after those still unacked.
+        ch.basicAck(t2, false);
+        ch.basicAck(t1, false);
+        ch.basicAck(t3, false);
+        ch.txRollback();
+        ch.basicAck(t3, true);
+        ch.txCommit();
+        ch.close();
+
+        assertThat(conn.createChannel().queueDeclarePassive(q).getMessageCount()).isZero();
+    }
 }

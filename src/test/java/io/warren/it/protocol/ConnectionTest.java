@@ -111,6 +111,24 @@ class ConnectionTest extends BrokerTest {
         assertThat(ch.basicGet(q, true).getBody()).isEqualTo(body);
     }
 
+    /**
+     * As RabbitMQ: until tune-ok a frame may carry 4096 bytes (its initial_frame_max), whatever
+     * frame_max the server will offer; a client whose start-ok is larger is not answered and its
+     * socket is closed after RabbitMQ's silent close delay.
+     */
+    @Test
+    void aStartOkLargerThan4096BytesIsRefused() {
+        ConnectionFactory f = factory();
+        f.setClientProperties(Map.of("product", "big", "padding", "x".repeat(5000)));
+        f.setHandshakeTimeout(10_000);
+        long start = System.nanoTime();
+
+        Throwable thrown = catchThrowable(f::newConnection);
+
+        assertThat(thrown).isInstanceOf(IOException.class);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("ms until refused").isBetween(2000L, 8000L);
+    }
+
     @Test
     void requestedChannelMaxLimitsChannels() throws Exception {
         ConnectionFactory f = factory();
@@ -249,6 +267,35 @@ class ConnectionTest extends BrokerTest {
         }
     }
 
+    /**
+     * As RabbitMQ's heartbeat sender: a heartbeat after half the interval without a frame, so that a
+     * strict client (one that counts a whole silent interval as a missed heartbeat) never sees one.
+     */
+    @Test
+    void heartbeatsComeAtHalfTheNegotiatedInterval() throws Exception {
+        try (RawAmqpClient raw = RawAmqpClient.connect("127.0.0.1", port())) {
+            raw.handshake(1);
+            long last = System.nanoTime();
+            long end = last + TimeUnit.MILLISECONDS.toNanos(4000);
+            long longestGapMs = 0;
+            int heartbeats = 0;
+            while (System.nanoTime() < end) {
+                RawAmqpClient.Frame f = raw.readFrame(Duration.ofMillis(200));
+                if (f != null) {
+                    assertThat(f.type()).isEqualTo(RawAmqpClient.FRAME_HEARTBEAT);
+                    long now = System.nanoTime();
+                    longestGapMs = Math.max(longestGapMs, TimeUnit.NANOSECONDS.toMillis(now - last));
+                    last = now;
+                    heartbeats++;
+                }
+                raw.sendHeartbeat();
+            }
+            assertThat(heartbeats).as("heartbeats in 4 s at a 1 s interval").isGreaterThanOrEqualTo(6);
+            assertThat(longestGapMs).as("longest silence from the broker, ms").isLessThan(900);
+        }
+    }
+
+    // ---------------------------------------------------------------- closing
     // ---------------------------------------------------------------- closing
 
     @Test

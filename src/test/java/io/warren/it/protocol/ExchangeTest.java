@@ -268,6 +268,30 @@ class ExchangeTest extends BrokerTest {
     }
 
     @Test
+    void carriageReturnsAndLineFeedsAreStrippedFromExchangeNames() throws Exception {
+        Channel ch = channel();
+        String source = unique("crlf-src");
+        String destination = unique("crlf-dst");
+        ch.exchangeDeclare("\r" + source + "\n", BuiltinExchangeType.FANOUT, false, false, null);
+        ch.exchangeDeclare(destination + "\r\n", BuiltinExchangeType.FANOUT, false, false, null);
+        ch.exchangeDeclarePassive(source + "\r");
+        String q = ch.queueDeclare().getQueue();
+        ch.queueBind(q, destination, "");
+
+        ch.exchangeBind(destination + "\n", source + "\n", "");
+        ch.basicPublish(source, "", null, "through".getBytes(StandardCharsets.UTF_8));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> ch.messageCount(q) == 1);
+        ch.exchangeUnbind("\n" + destination, "\r" + source, "");
+        ch.basicPublish(source, "", null, "dropped".getBytes(StandardCharsets.UTF_8));
+        assertThat(ch.queueDeclarePassive(q).getMessageCount()).isEqualTo(1);
+
+        ch.exchangeDelete(source + "\r\n");
+        ch.exchangeDelete("\n" + destination);
+        AMQP.Channel.Close close = Closes.channelClose(() -> ch.exchangeDeclarePassive(source));
+        assertThat(close.getReplyCode()).isEqualTo(AMQP.NOT_FOUND);
+    }
+
+    @Test
     void cyclesOfExchangeBindingsDeliverOnce() throws Exception {
         Channel ch = channel();
         String a = unique("a");

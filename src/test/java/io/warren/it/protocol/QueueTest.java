@@ -10,6 +10,7 @@ import com.rabbitmq.client.GetResponse;
 import io.warren.it.BrokerTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -171,12 +172,15 @@ class QueueTest extends BrokerTest {
         assertLocked(other, q, 60, 70, ch -> ch.basicGet(q, true));
         assertLocked(other, q, 50, 30, ch -> ch.queuePurge(q));
         assertLocked(other, q, 50, 40, ch -> ch.queueDelete(q));
-        other.createChannel().queueUnbind(q, "amq.fanout", ""); // RabbitMQ does not check exclusivity on unbind
+        // As RabbitMQ: removing a binding that does not exist is a no-op even on another's exclusive queue...
+        other.createChannel().queueUnbind(q, "amq.fanout", "");
 
         // The owner is unaffected.
         Channel mine = owner.createChannel();
         mine.queueBind(q, "amq.fanout", "");
         assertThat(mine.basicGet(q, true)).isNull();
+        // ...but removing one that does is refused.
+        assertLocked(other, q, 50, 50, ch -> ch.queueUnbind(q, "amq.fanout", ""));
         mine.queueUnbind(q, "amq.fanout", "");
     }
 
@@ -289,6 +293,49 @@ class QueueTest extends BrokerTest {
         ch.exchangeUnbind("no-such-exchange", "amq.direct", "k");
         ch.exchangeUnbind("amq.direct", "no-such-exchange", "k");
         assertThat(ch.isOpen()).isTrue();
+    }
+
+    /** As RabbitMQ's rabbit_channel: CR and LF are taken out of queue and exchange names on declare, bind, unbind and delete. */
+    @Test
+    void carriageReturnsAndLineFeedsAreStrippedFromNamesOnDeclareBindUnbindAndDelete() throws Exception {
+        Channel ch = connect().createChannel();
+        String q = unique("crlf");
+        String x = unique("crlf-x");
+
+        assertThat(ch.queueDeclare(q + "\r\n", false, false, true, null).getQueue()).isEqualTo(q);
+        assertThat(ch.queueDeclarePassive("\n" + q).getQueue()).isEqualTo(q);
+        ch.exchangeDeclare(x + "\n", "direct", false, false, null);
+        ch.exchangeDeclarePassive(x);
+        ch.queueBind("\r" + q, x + "\r", "k");
+
+        ch.basicPublish(x, "k", null, "m".getBytes(StandardCharsets.UTF_8));
+        await(() -> ch.messageCount(q) == 1);
+        ch.queueUnbind(q + "\n", "\n" + x, "k");
+        ch.basicPublish(x, "k", null, "m".getBytes(StandardCharsets.UTF_8));
+        assertThat(ch.queueDeclarePassive(q).getMessageCount()).isEqualTo(1);
+
+        assertThat(ch.queueDelete(q.substring(0, 3) + "\r\n" + q.substring(3)).getMessageCount()).isEqualTo(1);
+        assertThat(exists(ch.getConnection(), q)).isFalse();
+        ch.exchangeDelete(x + "\r");
+    }
+
+    /** As RabbitMQ, the other methods take names as they come: a queue name with a line feed names no queue. */
+    @Test
+    void namesOfPublishGetPurgeAndConsumeAreNotStripped() throws Exception {
+        Connection c = connect();
+        String q = c.createChannel().queueDeclare(unique("crlf"), false, false, true, null).getQueue();
+
+        for (ChannelCall call : List.<ChannelCall>of(ch -> ch.basicGet(q + "\n", true),
+                ch -> ch.queuePurge(q + "\n"), ch -> ch.basicConsume(q + "\n", new DefaultConsumer(ch)))) {
+            Channel ch = c.createChannel();
+            AMQP.Channel.Close close = Closes.channelClose(() -> call.call(ch));
+            assertThat(close.getReplyCode()).isEqualTo(AMQP.NOT_FOUND);
+            assertThat(close.getReplyText()).isEqualTo("NOT_FOUND - no queue '" + q + "\n' in vhost '/'");
+        }
+        Channel ch = c.createChannel();
+        ch.basicPublish("amq.direct\n", q, null, new byte[0]);
+        AMQP.Channel.Close close = Closes.channelClose(() -> ch.queueDeclarePassive(q));
+        assertThat(close.getReplyText()).isEqualTo("NOT_FOUND - no exchange 'amq.direct\n' in vhost '/'");
     }
 
     @Test
