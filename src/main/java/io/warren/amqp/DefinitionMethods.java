@@ -102,6 +102,7 @@ final class DefinitionMethods {
             // As RabbitMQ: "" is not the last queue declared here, but a queue of that name (none).
             q = vhost.existingQueue(name);
             vhost.checkExclusiveAccess(q, connection);
+            q.redeclared(); // as RabbitMQ: a passive declare is a use too (x-expires)
         } else {
             q = vhost.declareQueue(name, m.bool("durable"), m.bool("exclusive"), m.bool("auto-delete"),
                     m.table("arguments"), connection, channel.executor());

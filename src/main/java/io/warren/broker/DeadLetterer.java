@@ -123,7 +123,7 @@ final class DeadLetterer {
         if (headers.get("CC") instanceof List<?> cc) {
             routingKeys.addAll(cc);
         }
-        List<Object> deaths = headers.get("x-death") instanceof List<?> old ? new ArrayList<>(old) : new ArrayList<>();
+        List<Object> deaths = headers.get("x-death") instanceof List<?> old ? grouped(old) : new ArrayList<>();
         Map<String, Object> entry = null;
         for (int i = 0; i < deaths.size(); i++) {
             if (deaths.get(i) instanceof Map<?, ?> d && queueName.equals(FieldValues.string(d.get("queue")))
@@ -173,6 +173,34 @@ final class DeadLetterer {
         List<String> keys = !m.extraRoutingKeys().isEmpty() || !SenderRoutes.present(header) ? m.extraRoutingKeys()
                 : SenderRoutes.of(header);
         return new Message(exchangeName, m.routingKey(), keys, header, m.body().retain());
+    }
+
+    /**
+     * As RabbitMQ: x-death entries written by brokers before 3.5 (one per death) are merged into one
+     * per queue and reason, their counts added up, in the order each pair first appears.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<Object> grouped(List<?> deaths) {
+        List<Object> out = new ArrayList<>();
+        Map<List<String>, Map<String, Object>> byKey = new LinkedHashMap<>();
+        for (Object d : deaths) {
+            if (!(d instanceof Map<?, ?> death)) {
+                out.add(d);
+                continue;
+            }
+            List<String> key = java.util.Arrays.asList(FieldValues.string(death.get("queue")), FieldValues.string(death.get("reason")));
+            Long count = QueueArguments.integer(death.get("count"));
+            Map<String, Object> seen = byKey.get(key);
+            if (seen == null) {
+                seen = new LinkedHashMap<>((Map<String, Object>) death);
+                seen.put("count", count == null ? 1L : count);
+                byKey.put(key, seen);
+                out.add(seen);
+            } else {
+                seen.put("count", QueueArguments.integer(seen.get("count")) + (count == null ? 1L : count));
+            }
+        }
+        return out;
     }
 
     @SuppressWarnings("unchecked")
