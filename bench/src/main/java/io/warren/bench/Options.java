@@ -28,7 +28,7 @@ record Options(
         --rounds N               rounds per scenario and broker, A B A B... (default 3)
         --duration S             seconds per timed scenario (default 12; at least 3)
         --scenarios a,b,...      scenarios to run (default: all; --list shows them)
-        --backlog N              messages for the backlog scenario (default 1000000)
+        --backlog N              messages for backlog and ttl-expiry (default 1000000)
         --connections N          connections for idle-connections (default 1000)
         --rabbitmq-port P        use a RabbitMQ already listening on 127.0.0.1:P (not stopped)
         --warren-port P          use a Warren already listening on 127.0.0.1:P (not stopped)

@@ -44,7 +44,10 @@ public final class Catalogue {
             1, LATENCY, "-x", "1", "-y", "1", "--rate", "1000", "-s", "16", "--autoack"),
         new LeanLatency(),
         new LoopbackFloor(),
-        // Last: it leaves the broker gigabytes larger, and the harness restarts it afterwards.
+        new DlxRetry(),
+        new Priority10(),
+        // Last: they leave the broker gigabytes larger, and the harness restarts it after each.
+        new TtlExpiry(),
         new Backlog());
   }
 }
