@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** x-expires: a queue nobody uses (no consumer, get or redeclare) for that long is deleted. */
 class QueueExpiryTest extends BrokerTest {
+    /** A passive declare is a use too (as in RabbitMQ): probes must come less often than the queue's x-expires. */
     private static boolean exists(Channel probe, String q) throws Exception {
         try {
             probe.queueDeclarePassive(q);
@@ -26,7 +27,8 @@ class QueueExpiryTest extends BrokerTest {
         Channel ch = connect().createChannel();
         ch.queueDeclare("expires-unused", false, false, false, Map.of("x-expires", 300));
         ch.basicPublish("", "expires-unused", null, "m".getBytes());
-        await().atMost(Duration.ofSeconds(5)).until(() -> !exists(connect().createChannel(), "expires-unused"));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(500))
+                .until(() -> !exists(connect().createChannel(), "expires-unused"));
     }
 
     @Test
@@ -37,7 +39,8 @@ class QueueExpiryTest extends BrokerTest {
         Thread.sleep(600); // three intervals with a consumer
         assertThat(exists(connect().createChannel(), "expires-consumed")).isTrue();
         ch.basicCancel(tag);
-        await().atMost(Duration.ofSeconds(5)).until(() -> !exists(connect().createChannel(), "expires-consumed"));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(500))
+                .until(() -> !exists(connect().createChannel(), "expires-consumed"));
     }
 
     @Test
