@@ -6,12 +6,10 @@ import io.netty.util.concurrent.EventExecutor;
 import io.warren.broker.ConsumerChannel;
 import io.warren.broker.Delivery;
 import io.warren.broker.Exchange;
-import io.warren.broker.Expiration;
 import io.warren.broker.Message;
 import io.warren.broker.Queue;
 import io.warren.broker.QueueConsumer;
 import io.warren.broker.RouteResult;
-import io.warren.broker.SenderRoutes;
 import io.warren.broker.VirtualHost;
 import io.warren.protocol.AmqpException;
 import io.warren.protocol.ContentHeader;
@@ -34,7 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * to queues once per read), consumers and deliveries, and its ending. The parts with state of their
  * own live beside it: {@link ContentAssembly} (frames into a message), {@link DefinitionMethods}
  * (the exchange and queue classes), {@link Settlement} (unacked deliveries, ack/reject/nack),
- * {@link PublisherConfirms}, {@link ChannelTransaction} and {@link DirectReplyConsumer}. Runs on its
+ * {@link PublishedMessage} (publish checks), {@link PublisherConfirms}, {@link ChannelTransaction} with
+ * {@link TransactionMethods}, and {@link DirectReplyConsumer}. Runs on its
  * connection's event loop. Methods that need a queue's answer (declare-ok counts, consume, get,
  * purge, delete) suspend the channel: later frames for it wait, in order, until the answer comes
  * back, so replies keep the order of requests; a server-sent basic.cancel waits behind the reply
@@ -73,6 +72,8 @@ final class AmqpChannel implements ConsumerChannel {
     private String lastQueue;
     /** The exchange and queue methods; made by the first of them (many channels only publish or consume). */
     private DefinitionMethods definitions;
+    /** The tx class's methods; made by the first of them. */
+    private TransactionMethods transactions;
     /** Direct reply-to; made by the first request or reply consumer that uses it. */
     private DirectReplyConsumer directReplies;
 
@@ -210,9 +211,9 @@ final class AmqpChannel implements ConsumerChannel {
                 case BASIC_NACK -> settle(m.longValue("delivery-tag"), m.bool("multiple"), m.bool("requeue") ? Settlement.REQUEUE : Settlement.DROP);
                 case BASIC_RECOVER, BASIC_RECOVER_ASYNC -> recover(m.bool("requeue"), m.method() == Method.BASIC_RECOVER);
                 case CONFIRM_SELECT -> confirmSelect(m.bool("nowait"));
-                case TX_SELECT -> txSelect();
-                case TX_COMMIT -> txCommit();
-                case TX_ROLLBACK -> txRollback();
+                case TX_SELECT -> transactions().select();
+                case TX_COMMIT -> transactions().commit();
+                case TX_ROLLBACK -> transactions().rollback();
                 default -> throw new AmqpException(ReplyCode.COMMAND_INVALID,
                         "method " + m.method().amqpName() + " is not valid on a channel from a client");
             }
@@ -368,32 +369,7 @@ final class AmqpChannel implements ConsumerChannel {
 
     /** A whole message came in (from {@link ContentAssembly}): it is routed, or kept for the transaction. */
     void completePublish(Exchange exchange, String routingKey, boolean mandatory, ContentHeader header, ByteBuf content) {
-        if (header.hasUserId() && !header.properties().userId.equals(connection.user())) {
-            String userId = header.properties().userId;
-            header.release();
-            content.release();
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "user_id property set to '" + userId
-                    + "' but authenticated user was '" + connection.user() + "'", Method.BASIC_PUBLISH);
-        }
-        List<String> extraKeys = List.of();
-        try {
-            if (header.hasExpiration()) {
-                Expiration.check(header.properties().expiration);
-            }
-            if (SenderRoutes.present(header)) {
-                extraKeys = SenderRoutes.of(header);
-            }
-        } catch (AmqpException e) {
-            header.release();
-            content.release();
-            throw e.attributedTo(Method.BASIC_PUBLISH);
-        }
-        if (SenderRoutes.present(header) && header.headers().containsKey(SenderRoutes.BCC)) {
-            ContentHeader withoutBcc = SenderRoutes.withoutBcc(header, connection.alloc());
-            header.release();
-            header = withoutBcc;
-        }
-        Message message = new Message(exchange.name(), routingKey, extraKeys, header, content);
+        Message message = PublishedMessage.accept(exchange, routingKey, header, content, connection.user(), connection.alloc());
         if (tx != null) {
             tx.publish(exchange, message, mandatory);
             return;
@@ -418,7 +394,7 @@ final class AmqpChannel implements ConsumerChannel {
      * Routes one message: to queues (batched until the end of the read), a direct reply, or back.
      * False when nothing took it (returned if mandatory, else dropped).
      */
-    private boolean route(Exchange exchange, Message message, boolean mandatory) {
+    boolean route(Exchange exchange, Message message, boolean mandatory) {
         ContentHeader header = message.header();
         if (header.hasReplyTo() && DirectReplyConsumer.PSEUDO_QUEUE.equals(header.properties().replyTo)) {
             message = directReplies().withReplyAddress(message);
@@ -461,6 +437,13 @@ final class AmqpChannel implements ConsumerChannel {
                 message.release();
             }
         }
+    }
+
+    private TransactionMethods transactions() {
+        if (transactions == null) {
+            transactions = new TransactionMethods(this);
+        }
+        return transactions;
     }
 
     private DirectReplyConsumer directReplies() {
@@ -535,22 +518,6 @@ final class AmqpChannel implements ConsumerChannel {
         }
     }
 
-    /** Runs a reply once the definitions changed by the method being answered are on disk. */
-    void afterDefinitionsSaved(Runnable reply) {
-        java.util.concurrent.CompletableFuture<Void> saved = vhost.saved();
-        if (saved.isDone() && !saved.isCompletedExceptionally()) {
-            reply.run();
-            return;
-        }
-        suspend();
-        saved.whenComplete((v, error) -> executor().execute(() -> resume(() -> {
-            if (error != null) {
-                throw new AmqpException(ReplyCode.INTERNAL_ERROR, "cannot save definitions: " + error.getMessage());
-            }
-            reply.run();
-        })));
-    }
-
     private void confirmSelect(boolean nowait) {
         if (tx != null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "cannot switch from tx to confirm mode");
@@ -563,74 +530,36 @@ final class AmqpChannel implements ConsumerChannel {
         }
     }
 
-    // ---------------------------------------------------------------- transactions
+    // ---------------------------------------------------------------- transactions (see TransactionMethods)
 
-    private void txSelect() {
+    ChannelTransaction transaction() {
+        return tx;
+    }
+
+    /** tx.select: 406 once in confirm mode, as RabbitMQ. */
+    ChannelTransaction startTransaction() {
         if (confirms != null) {
             throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "cannot switch from confirm to tx mode");
         }
         if (tx == null) {
             tx = new ChannelTransaction();
         }
-        send(Method.TX_SELECT_OK);
+        return tx;
     }
 
-    private void txCommit() {
-        if (tx == null) {
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
-        }
-        settlement.commit(tx.takeSettlements());
-        List<ChannelTransaction.Publish> publishes = tx.takePublishes();
-        for (int i = 0; i < publishes.size(); i++) {
-            ChannelTransaction.Publish p = publishes.get(i);
-            try {
-                route(p.exchange(), p.message(), p.mandatory());
-            } catch (RuntimeException e) {
-                // The channel closes on this error: the publishes not routed yet are dropped.
-                for (int k = i + 1; k < publishes.size(); k++) {
-                    publishes.get(k).message().release();
-                }
-                throw e;
-            } finally {
-                p.message().release();
-            }
-        }
+    Settlement settlement() {
+        return settlement;
+    }
+
+    /** The queues among those with publishes waiting to be handed over that will write some to disk. */
+    List<Queue> queuesStoringPending() {
         List<Queue> durable = new ArrayList<>();
         for (Map.Entry<Queue, List<Message>> e : pendingByQueue.entrySet()) {
             if (storesAny(e.getKey(), e.getValue())) {
                 durable.add(e.getKey());
             }
         }
-        flushPublishes();
-        if (durable.isEmpty()) {
-            send(Method.TX_COMMIT_OK);
-            return;
-        }
-        suspend();
-        int[] waiting = {durable.size()};
-        boolean[] failed = {false};
-        for (Queue q : durable) {
-            q.whenDurable(executor(), ok -> {
-                failed[0] |= !ok;
-                if (--waiting[0] == 0) {
-                    resume(() -> {
-                        if (failed[0]) {
-                            throw new AmqpException(ReplyCode.INTERNAL_ERROR, "could not write the transaction to disk");
-                        }
-                        send(Method.TX_COMMIT_OK);
-                    });
-                }
-            });
-        }
-    }
-
-    private void txRollback() {
-        if (tx == null) {
-            throw new AmqpException(ReplyCode.PRECONDITION_FAILED, "channel is not transactional");
-        }
-        settlement.restore(tx.takeSettlements());
-        tx.rollback();
-        send(Method.TX_ROLLBACK_OK);
+        return durable;
     }
 
     // ---------------------------------------------------------------- delivery

@@ -53,7 +53,7 @@ final class DefinitionMethods {
                     m.bool("internal"), m.table("arguments"));
         }
         if (!m.bool("nowait")) {
-            channel.afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_DECLARE_OK));
+            afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_DECLARE_OK));
         }
     }
 
@@ -64,7 +64,7 @@ final class DefinitionMethods {
         }
         vhost.deleteExchange(name, m.bool("if-unused"));
         if (!m.bool("nowait")) {
-            channel.afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_DELETE_OK));
+            afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_DELETE_OK));
         }
     }
 
@@ -74,7 +74,7 @@ final class DefinitionMethods {
         if (!bind && (vhost.exchange(destinationName) == null || vhost.exchange(sourceName) == null)) {
             // As in RabbitMQ 3.x, unbinding an exchange that does not exist is a no-op.
             if (!m.bool("nowait")) {
-                channel.afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_UNBIND_OK));
+                afterDefinitionsSaved(() -> channel.send(Method.EXCHANGE_UNBIND_OK));
             }
             return;
         }
@@ -86,7 +86,7 @@ final class DefinitionMethods {
             vhost.unbind(source, destination, m.string("routing-key"), m.table("arguments"));
         }
         if (!m.bool("nowait")) {
-            channel.afterDefinitionsSaved(() -> channel.send(bind ? Method.EXCHANGE_BIND_OK : Method.EXCHANGE_UNBIND_OK));
+            afterDefinitionsSaved(() -> channel.send(bind ? Method.EXCHANGE_BIND_OK : Method.EXCHANGE_UNBIND_OK));
         }
     }
 
@@ -116,7 +116,7 @@ final class DefinitionMethods {
         }
         channel.suspend();
         q.counts(channel.executor(), counts -> channel.resume(() ->
-                channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1]))));
+                afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DECLARE_OK, q.name(), counts[0], counts[1]))));
     }
 
     /**
@@ -143,7 +143,7 @@ final class DefinitionMethods {
         String key = lastQueue && m.string("routing-key").isEmpty() ? queueName : m.string("routing-key");
         if (!bind && (vhost.queue(queueName) == null || vhost.exchange(exchangeName) == null)) {
             // As in RabbitMQ 3.x, unbinding a queue or exchange that does not exist is a no-op.
-            channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
+            afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
             return;
         }
         Queue q = vhost.existingQueue(queueName);
@@ -154,7 +154,7 @@ final class DefinitionMethods {
         if (bind) {
             vhost.bind(source, q, key, m.table("arguments"));
             if (!m.bool("nowait")) {
-                channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_BIND_OK));
+                afterDefinitionsSaved(() -> channel.send(Method.QUEUE_BIND_OK));
             }
         } else {
             // As RabbitMQ: removing a binding that exists needs access to the queue (405 for another
@@ -163,7 +163,7 @@ final class DefinitionMethods {
                 vhost.checkExclusiveAccess(q, connection);
             }
             vhost.unbind(source, q, key, m.table("arguments"));
-            channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
+            afterDefinitionsSaved(() -> channel.send(Method.QUEUE_UNBIND_OK));
         }
     }
 
@@ -194,8 +194,24 @@ final class DefinitionMethods {
                 throw e.attributedTo(Method.QUEUE_DELETE);
             }
             if (!nowait) {
-                channel.afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DELETE_OK, result));
+                afterDefinitionsSaved(() -> channel.send(Method.QUEUE_DELETE_OK, result));
             }
         }));
+    }
+
+    /** Runs a reply once the definitions changed by the method being answered are on disk. */
+    private void afterDefinitionsSaved(Runnable reply) {
+        java.util.concurrent.CompletableFuture<Void> saved = vhost.saved();
+        if (saved.isDone() && !saved.isCompletedExceptionally()) {
+            reply.run();
+            return;
+        }
+        channel.suspend();
+        saved.whenComplete((v, error) -> channel.executor().execute(() -> channel.resume(() -> {
+            if (error != null) {
+                throw new AmqpException(ReplyCode.INTERNAL_ERROR, "cannot save definitions: " + error.getMessage());
+            }
+            reply.run();
+        })));
     }
 }
